@@ -1,0 +1,12 @@
+"""narrowcast: social influence as people experience it.
+
+Broadcast (what a person receives) and relating (what they give, whether they listen and
+answer, how mutual their ties are), side by side, from one event log, with each person's
+circle of connections that matter most to them.
+"""
+
+__version__ = "0.1.0"
+
+from narrowcast.api import demo, import_files, info
+
+__all__ = ["__version__", "demo", "import_files", "info"]

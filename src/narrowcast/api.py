@@ -1,0 +1,86 @@
+"""The library's front: what the CLI and the other faces call. Re-exported from narrowcast."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from typing import Any
+
+from narrowcast.config import default_db
+from narrowcast.importers import read
+from narrowcast.model import ProgressCallback
+from narrowcast.store import ImportResult, Store
+
+__all__ = ["demo", "import_files", "info"]
+
+
+def import_files(
+    format: str,
+    paths: Sequence[str | PathLike[str]],
+    *,
+    db: str | PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
+    **options: Any,
+) -> ImportResult:
+    """Import files of one format into the store, in one transaction.
+
+    Parameters
+    ----------
+    format
+        One of :data:`narrowcast.importers.FORMATS` (``snap``, ``stackexchange``, ``mbox``,
+        ``csv``, ``parquet``).
+    paths
+        The files (or, for ``stackexchange``, the dump folder).
+    db
+        The store; default ``$NARROWCAST_DB`` or ``./narrowcast.duckdb``.
+    progress
+        Called with (rows so far, input bytes so far, input bytes in all).
+    **options
+        The importer's own options: ``platform``, ``skip_bad_rows``, ``kind`` (snap), ...
+
+    Returns
+    -------
+    ImportResult
+        Rows added and skipped, people added, sha256 of each file.
+
+    Examples
+    --------
+    >>> import narrowcast, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "msgs.txt").write_text("1 2 1082040961\\n2 1 1082041000\\n")
+    >>> r = narrowcast.import_files("snap", [d / "msgs.txt"], db=d / "s.duckdb", kind="message")
+    >>> r.events_added, r.people_added
+    (2, 2)
+    """
+    parsed = read(format, paths, **options)
+    with Store(default_db(db)) as store:
+        return store.load(parsed, progress=progress)
+
+
+def info(*, db: str | PathLike[str] | None = None) -> dict[str, Any]:
+    """Counts of the store: events, people, events by kind and platform, first and last time.
+
+    Keys: ``events``, ``people``, ``kinds``, ``platforms``, ``first_ts``, ``last_ts``,
+    ``imports``, ``store``.
+    """
+    with Store(default_db(db), create=False, read_only=True) as store:
+        return store.info()
+
+
+def demo(
+    *,
+    events: int = 50_000,
+    seed: int = 0,
+    db: str | PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Add a seeded synthetic community with planted roles to the store.
+
+    See :func:`narrowcast.synthetic.generate`. Running it again with the same size and seed
+    adds nothing.
+    """
+    from narrowcast.synthetic import generate
+
+    community = generate(events, seed=seed)
+    with Store(default_db(db)) as store:
+        return store.load(community.parsed, progress=progress)

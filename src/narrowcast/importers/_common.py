@@ -1,0 +1,179 @@
+"""What every importer needs: opening inputs (plain, .gz, .bz2, .zst), hashing them, and
+turning low-level read failures into an :class:`~narrowcast.errors.InputError` that names
+the file and says what was expected."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import hashlib
+import io
+import lzma
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import IO
+
+from narrowcast.errors import InputError
+
+__all__ = [
+    "check_files",
+    "iso_to_micros",
+    "open_binary",
+    "open_text",
+    "read_errors",
+    "sha256_of",
+    "total_size",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_hash_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="narrowcast-sha256")
+
+
+def check_files(paths: Iterable[str | PathLike[str]], what: str) -> list[Path]:
+    """The paths as Path objects, each an existing, non-empty file; else an InputError."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputError(path, f"no such file; expected {what}")
+        if path.is_dir():
+            raise InputError(path, f"is a folder; expected {what}")
+        if path.stat().st_size == 0:
+            raise InputError(path, f"is empty; expected {what}")
+        out.append(path)
+    if not out:
+        raise InputError("(no files)", f"nothing to import; expected {what}")
+    return out
+
+
+def sha256_of(path: Path) -> Future[str]:
+    """The file's sha256, computed on a background thread (hashlib releases the GIL)."""
+
+    def run() -> str:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+        return h.hexdigest()
+
+    return _hash_pool.submit(run)
+
+
+class _Counted(io.RawIOBase):
+    """A raw file that counts the bytes read from disk, for progress on compressed input."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+        self.count += n or 0
+        return n  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+class Input:
+    """An opened input: a decompressed byte stream and how many disk bytes it has consumed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._counted = _Counted(open(path, "rb"))  # noqa: SIM115 - closed by close()
+        raw: IO[bytes] = io.BufferedReader(self._counted, buffer_size=1 << 20)
+        name = path.name.lower()
+        if name.endswith(".gz"):
+            self.stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif name.endswith(".bz2"):
+            self.stream = bz2.BZ2File(raw, mode="rb")
+        elif name.endswith(".xz"):
+            self.stream = lzma.LZMAFile(raw, mode="rb")  # noqa: SIM115 - closed by close()
+        elif name.endswith(".zst"):
+            try:
+                import zstandard
+            except ImportError as err:
+                raise InputError(
+                    path, "reading .zst needs zstandard: pip install zstandard"
+                ) from err
+            self.stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        else:
+            self.stream = raw
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counted.count
+
+    def close(self) -> None:
+        self.stream.close()
+        self._counted.close()
+
+    def __enter__(self) -> Input:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_binary(path: Path) -> Input:
+    """Open an input for reading bytes, decompressing by its name's ending."""
+    return Input(path)
+
+
+def open_text(inp: Input) -> io.TextIOWrapper:
+    """The input as strict UTF-8 text with universal newlines."""
+    return io.TextIOWrapper(inp.stream, encoding="utf-8", errors="strict", newline=None)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def read_errors(path: Path, expected: str, line: list[int] | None = None) -> Iterator[None]:
+    """Turn decompression, decoding and OS errors while reading ``path`` into InputError.
+
+    ``line`` is a one-element list the caller keeps at the current line number, so the error
+    can say where reading stopped.
+    """
+    where = line[0] if line else None
+    try:
+        yield
+    except InputError:
+        raise
+    except UnicodeDecodeError as err:
+        where = line[0] if line else None
+        bad = err.object[err.start : err.start + 1].hex()
+        raise InputError(
+            path, f"byte 0x{bad} is not UTF-8; expected {expected} in UTF-8", line=where
+        ) from err
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError, lzma.LZMAError) as err:
+        where = line[0] if line else None
+        detail = str(err) or type(err).__name__
+        if isinstance(err, EOFError):
+            detail = "the compressed file ends early (truncated download?)"
+        raise InputError(
+            path, f"cannot be read: {detail}; expected {expected}", line=where
+        ) from err
+
+
+def iso_to_micros(text: str) -> int:
+    """Microseconds since the epoch of an ISO-8601 time; no offset means UTC.
+
+    >>> iso_to_micros("1970-01-01T00:00:01.500")
+    1500000
+    """
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def total_size(paths: Sequence[Path]) -> int:
+    return sum(p.stat().st_size for p in paths)

@@ -1,0 +1,27 @@
+"""The event log's schema and the chunks importers hand to the store. Imports nothing of ours."""
+
+from narrowcast.model.batches import TABLES, Chunk, Parsed, ProgressCallback, RowBuffer
+from narrowcast.model.schema import (
+    EVENTS,
+    IDENTITIES,
+    KINDS,
+    PEOPLE,
+    TS_TYPE,
+    VISIBILITIES,
+    person_id,
+)
+
+__all__ = [
+    "EVENTS",
+    "IDENTITIES",
+    "KINDS",
+    "PEOPLE",
+    "TABLES",
+    "TS_TYPE",
+    "VISIBILITIES",
+    "Chunk",
+    "Parsed",
+    "ProgressCallback",
+    "RowBuffer",
+    "person_id",
+]

@@ -1,0 +1,109 @@
+"""How rows travel from an importer to the store: chunks of Arrow record batches.
+
+An importer is a function that returns a :class:`Parsed`: what was read (files, options) and
+a lazy stream of :class:`Chunk` s, each a record batch for one table of the event log. The
+store drains the stream inside one transaction, so nothing is held in memory beyond a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from narrowcast.model.schema import EVENTS, IDENTITIES, PEOPLE
+
+__all__ = ["TABLES", "Chunk", "Parsed", "ProgressCallback", "RowBuffer"]
+
+#: The tables an importer may fill, with their schemas.
+TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}
+
+#: Called with (rows so far, input bytes so far, input bytes in all).
+ProgressCallback = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One record batch for one table, read from one input file.
+
+    ``bytes_read`` is how far into the whole input (all files together) the importer is once
+    this batch is out: the natural unit for a progress bar.
+    """
+
+    table: str
+    batch: pa.RecordBatch
+    path: Path
+    bytes_read: int
+
+
+@dataclass
+class Parsed:
+    """What an importer read, and the rows it yields as they are read.
+
+    ``chunks`` is consumed once. ``ids_may_repeat`` tells the store that two rows with the
+    same ``event_id`` in this input are distinct events (an edge list's identical lines), to
+    be numbered apart. ``bad_rows`` counts rows skipped under ``skip_bad_rows``; it is final
+    once ``chunks`` is exhausted.
+    """
+
+    format: str
+    platform: str
+    paths: list[Path]
+    chunks: Iterable[Chunk]
+    options: dict[str, Any] = field(default_factory=dict)
+    ids_may_repeat: bool = False
+    bad_rows: int = 0
+    total_bytes: int = 0
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return iter(self.chunks)
+
+
+class RowBuffer:
+    """Collects rows of one table column by column and hands them out as record batches.
+
+    For importers that build rows one by one in Python (XML, mail). Columns left out of a
+    row are null; ``ts`` is given as integer microseconds since the epoch.
+
+    >>> buf = RowBuffer("events", batch_rows=2)
+    >>> buf.add(ts=0, platform="p", kind="post", actor="p:1", visibility="public", quantity=1)
+    >>> buf.full
+    False
+    >>> buf.flush().num_rows
+    1
+    """
+
+    def __init__(self, table: str, *, batch_rows: int = 65_536) -> None:
+        self.schema = TABLES[table]
+        self.batch_rows = batch_rows
+        self._names = self.schema.names
+        self._cols: dict[str, list[Any]] = {n: [] for n in self._names}
+        self._n = 0
+
+    def add(self, **row: Any) -> None:
+        for name in self._names:
+            self._cols[name].append(row.get(name))
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def full(self) -> bool:
+        return self._n >= self.batch_rows
+
+    def flush(self) -> pa.RecordBatch:
+        """The rows so far as one record batch; the buffer starts empty again."""
+        arrays = []
+        for f in self.schema:
+            values = self._cols[f.name]
+            if pa.types.is_timestamp(f.type):
+                arrays.append(pa.array(values, pa.int64()).cast(f.type))
+            else:
+                arrays.append(pa.array(values, f.type))
+        self._cols = {n: [] for n in self._names}
+        self._n = 0
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)

@@ -1,0 +1,539 @@
+"""The store: the event log, people and identities in one embedded DuckDB file.
+
+Loading rules (issue #3, DESIGN.md):
+
+- An import is one transaction. If it fails half way (a bad row, a full disk, Ctrl-C, a
+  killed process), the store is exactly as it was before: DuckDB keeps uncommitted rows out
+  of the file's committed state, so nothing half-written survives even ``kill -9``.
+- Importing the same input twice adds nothing: a row whose ``(platform, event_id)`` is
+  already in the store is skipped and counted. Distinct real events are never merged: a row
+  without an id (an edge list's line) is identified by its content and ``seq``, its
+  occurrence number among identical rows of its import, so two identical lines are two
+  events, and the same file gives the same rows every time.
+- References are resolved across imports: a row's null ``target`` becomes the author of its
+  ``parent_id``, a null ``thread_id`` the parent's thread, a null ``accept`` actor the
+  thread root's author, as soon as the item they name is in the store, whichever import
+  brought it.
+- Every import is recorded in ``imports``: format, platform, files with their sha256, rows
+  read / added / skipped, bad rows skipped, people added, options, when.
+- Every actor and target gets a ``people`` row; an importer's own people rows (handles,
+  display names) take precedence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from narrowcast import __version__
+from narrowcast.errors import StoreError
+from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ProgressCallback
+from narrowcast.model.batches import Parsed
+
+__all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
+
+SCHEMA_VERSION = 1
+
+_SQL_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
+
+# In the store, actor and target are integer keys into people: grouping and joining on
+# integers is what keeps measures over 100M events fast, and a store of ints loads at
+# millions of rows a second. The view event_log shows them as person ids again.
+_PERSON_COLS = {"actor": "actor_key", "target": "target_key"}
+
+
+def _columns(schema: pa.Schema) -> str:
+    return ", ".join(
+        f"{_PERSON_COLS.get(f.name, f.name)} "
+        f"{'INTEGER' if f.name in _PERSON_COLS else _SQL_TYPES[f.type]}"
+        f"{'' if f.nullable else ' NOT NULL'}"
+        for f in schema
+    )
+
+
+_DDL = [
+    "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    # seq tells apart identical rows that have no event_id (an edge list's repeated lines).
+    f"CREATE TABLE events ({_columns(EVENTS)}, seq INTEGER NOT NULL, import_id INTEGER NOT NULL)",
+    f"CREATE TABLE people (key INTEGER NOT NULL, {_columns(PEOPLE)}, PRIMARY KEY (id))",
+    f"CREATE TABLE identities ({_columns(IDENTITIES)}, PRIMARY KEY (account))",
+    """CREATE TABLE imports (
+        import_id INTEGER PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ NOT NULL,
+        format VARCHAR NOT NULL,
+        platform VARCHAR NOT NULL,
+        paths VARCHAR[] NOT NULL,
+        sha256 VARCHAR[] NOT NULL,
+        bytes BIGINT NOT NULL,
+        options VARCHAR,
+        events_read BIGINT NOT NULL,
+        events_added BIGINT NOT NULL,
+        events_skipped BIGINT NOT NULL,
+        bad_rows BIGINT NOT NULL,
+        people_added BIGINT NOT NULL,
+        version VARCHAR NOT NULL
+    )""",
+    "CREATE VIEW event_log AS SELECT "
+    + ", ".join(
+        {"actor": "a.id AS actor", "target": "t.id AS target"}.get(c, f"e.{c}")
+        for c in EVENTS.names
+    )
+    + " FROM events e LEFT JOIN people a ON a.key = e.actor_key"
+    " LEFT JOIN people t ON t.key = e.target_key",
+]
+
+# Columns that make up the identity of a row without an event_id.
+_CONTENT = [_PERSON_COLS.get(c, c) for c in EVENTS.names if c not in ("event_id", "source")]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import did, as recorded in the import log."""
+
+    import_id: int
+    format: str
+    platform: str
+    paths: list[str]
+    sha256: list[str]
+    events_read: int
+    events_added: int
+    events_skipped: int
+    bad_rows: int
+    people_added: int
+    seconds: float
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for people: what was added, skipped and how fast."""
+        files = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files"
+        rate = self.events_read / self.seconds if self.seconds > 0 else 0.0
+        parts = [
+            f"{self.events_added:,} events added",
+            f"{self.events_skipped:,} already present",
+        ]
+        if self.bad_rows:
+            parts.append(f"{self.bad_rows:,} bad rows skipped")
+        parts.append(f"{self.people_added:,} new people")
+        return (
+            f"{self.format} {files} -> {self.platform}: {', '.join(parts)} "
+            f"in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
+        )
+
+
+class _PersonKeys:
+    """Person id -> integer key, for the duration of one import.
+
+    Looked up with Arrow's hash kernels rather than a join in the database: an edge list of
+    millions of rows maps its ids in a few tens of milliseconds a batch.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        known = con.sql("SELECT id, key FROM people ORDER BY key").to_arrow_table()
+        self.ids = known.column("id").combine_chunks()
+        self.keys = known.column("key").combine_chunks().cast(pa.int32())
+        self.next = (pc.max(self.keys).as_py() or 0) + 1 if len(self.keys) else 1
+
+    def lookup(self, ids: pa.Array, platforms: pa.Array) -> tuple[pa.Array, pa.Table]:
+        """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time."""
+        index = pc.index_in(ids, value_set=self.ids)
+        missing = pc.and_(pc.is_null(index), pc.is_valid(ids))
+        new = pa.table({"id": ids, "platform": platforms}).filter(missing)
+        if new.num_rows:
+            new = new.group_by("id", use_threads=False).aggregate([("platform", "first")])
+            new = new.rename_columns(["id", "platform"])
+            n = new.num_rows
+            new_keys = pa.array(np.arange(self.next, self.next + n, dtype=np.int32))
+            self.next += n
+            self.ids = pa.concat_arrays([self.ids, new.column("id").combine_chunks()])
+            self.keys = pa.concat_arrays([self.keys, new_keys])
+            # The handle is the id without its "platform:" prefix, until an importer says more.
+            handle = [
+                i[len(p) + 1 :] if i.startswith(p + ":") else i
+                for i, p in zip(
+                    new.column("id").to_pylist(), new.column("platform").to_pylist(), strict=True
+                )
+            ]
+            new = pa.table(
+                {
+                    "key": new_keys,
+                    "id": new.column("id"),
+                    "platform": new.column("platform"),
+                    "handle": pa.array(handle, pa.string()),
+                }
+            )
+            index = pc.index_in(ids, value_set=self.ids)
+        keys = pc.take(self.keys, index)
+        return keys, new
+
+
+class Store:
+    """An open narrowcast store (a DuckDB file).
+
+    Parameters
+    ----------
+    path
+        The DuckDB file. Created with the tables when ``create`` is true and it does not
+        exist.
+    create
+        Create a missing store instead of raising :class:`~narrowcast.errors.StoreError`.
+    read_only
+        Open without taking the write lock, so several readers can share the file.
+    """
+
+    def __init__(
+        self, path: str | PathLike[str], *, create: bool = True, read_only: bool = False
+    ) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise StoreError(
+                f"no store at {self.path}; import data first (narrowcast import ...) "
+                "or choose a store with --db / NARROWCAST_DB"
+            )
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; expected a narrowcast store file")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
+        except duckdb.IOException as err:
+            msg = str(err)
+            if "lock" in msg.lower():
+                raise StoreError(
+                    f"the store {self.path} is in use by another process; "
+                    "wait for it to finish or choose another store with --db"
+                ) from err
+            raise StoreError(f"cannot open the store {self.path}: {msg.splitlines()[0]}") from err
+        except duckdb.Error as err:
+            raise StoreError(
+                f"{self.path} is not a narrowcast store (DuckDB says: {str(err).splitlines()[0]})"
+            ) from err
+        self._q("SET TimeZone = 'UTC'")
+        self._q("SET enable_progress_bar = false")
+        if not read_only:
+            self._create()
+        self._check_version()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def _create(self) -> None:
+        tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()")}
+        if tables and "meta" not in tables:
+            raise StoreError(f"{self.path} is a DuckDB file but not a narrowcast store")
+        if "meta" in tables:
+            return
+        with self.transaction():
+            for ddl in _DDL:
+                self._q(ddl)
+            self._q(
+                "INSERT INTO meta VALUES ('schema_version', ?), ('created_by', ?)",
+                [str(SCHEMA_VERSION), f"narrowcast {__version__}"],
+            )
+
+    def _check_version(self) -> None:
+        try:
+            rows = self._q("SELECT value FROM meta WHERE key = 'schema_version'")
+        except duckdb.CatalogException as err:
+            raise StoreError(f"{self.path} is a DuckDB file but not a narrowcast store") from err
+        if not rows or int(rows[0][0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {rows[0][0] if rows else '?'}; this narrowcast "
+                f"reads schema {SCHEMA_VERSION}"
+            )
+
+    def _q(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement and fetch its rows (DuckDB wants every result consumed)."""
+        return self.con.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first value of the first row of a statement."""
+        return self._q(sql, params)[0][0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits at the end, rolls back on any exception, Ctrl-C included."""
+        self._q("BEGIN TRANSACTION")
+        try:
+            yield self.con
+            self._q("COMMIT")
+        except duckdb.Error as err:
+            self._rollback()
+            raise StoreError(
+                f"the store {self.path} could not be written, nothing was changed: "
+                f"{str(err).splitlines()[0]}"
+            ) from err
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        # DuckDB may already have ended a failed transaction; nothing was committed either way.
+        with contextlib.suppress(duckdb.Error):
+            self._q("ROLLBACK")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self, parsed: Parsed, *, progress: ProgressCallback | None = None) -> ImportResult:
+        """Add what an importer read, in one transaction, and record the import.
+
+        Parameters
+        ----------
+        parsed
+            An importer's output (:func:`narrowcast.importers.read`).
+        progress
+            Called with (rows so far, input bytes so far, input bytes in all) after each
+            batch.
+
+        Returns
+        -------
+        ImportResult
+            Rows read, added and skipped, people added, the files' sha256.
+        """
+        from narrowcast.importers._common import sha256_of
+
+        started = time.perf_counter()
+        started_at = datetime.now(UTC)
+        real_files = [p for p in parsed.paths if p.is_file()]
+        hashes = {p: sha256_of(p) for p in real_files}
+        con = self.con
+        with self.transaction():
+            import_id = self._one("SELECT coalesce(max(import_id), 0) + 1 FROM imports")
+            people_before = self._one("SELECT count(*) FROM people")
+            read = 0
+            keys = _PersonKeys(self.con)
+            for chunk in parsed:
+                batch = chunk.batch
+                if chunk.table == "events":
+                    source = f"{parsed.format}:{chunk.path.name}"
+                    self._append_events(batch, source, import_id, keys)
+                    read += batch.num_rows
+                elif chunk.table == "people":
+                    self._upsert_people(batch, keys)
+                elif chunk.table == "identities":
+                    con.register("_nc_batch", batch)
+                    self._q("INSERT INTO identities SELECT * FROM _nc_batch ON CONFLICT DO NOTHING")
+                    con.unregister("_nc_batch")
+                if progress is not None:
+                    progress(read, chunk.bytes_read, parsed.total_bytes)
+            self._number_repeats(import_id)
+            skipped = self._drop_known(import_id)
+            self._resolve_references()
+            added = read - skipped
+            people_added = self._one("SELECT count(*) FROM people") - people_before
+            sha = [hashes[p].result() for p in real_files]
+            result = ImportResult(
+                import_id=import_id,
+                format=parsed.format,
+                platform=parsed.platform,
+                paths=[str(p) for p in parsed.paths],
+                sha256=sha,
+                events_read=read,
+                events_added=added,
+                events_skipped=skipped,
+                bad_rows=parsed.bad_rows,
+                people_added=people_added,
+                seconds=time.perf_counter() - started,
+                options=parsed.options,
+            )
+            self._q(
+                "INSERT INTO imports VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    import_id,
+                    started_at,
+                    parsed.format,
+                    parsed.platform,
+                    result.paths,
+                    sha,
+                    parsed.total_bytes,
+                    json.dumps(parsed.options, sort_keys=True, default=str),
+                    read,
+                    added,
+                    skipped,
+                    parsed.bad_rows,
+                    people_added,
+                    __version__,
+                ],
+            )
+        return result
+
+    def _append_events(
+        self, batch: pa.RecordBatch, source: str, import_id: int, keys: _PersonKeys
+    ) -> None:
+        actor, new_a = keys.lookup(batch.column("actor"), batch.column("platform"))
+        target, new_t = keys.lookup(batch.column("target"), batch.column("platform"))
+        for new in (new_a, new_t):
+            if new.num_rows:
+                self.con.register("_nc_new", new)
+                self._q(
+                    "INSERT INTO people (key, id, platform, handle) "
+                    "SELECT key, id, platform, handle FROM _nc_new"
+                )
+                self.con.unregister("_nc_new")
+        names = EVENTS.names
+        arrays = list(batch.columns)
+        arrays[names.index("actor")] = actor
+        arrays[names.index("target")] = target
+        keyed = pa.RecordBatch.from_arrays(arrays, names=names)
+        self.con.register("_nc_batch", keyed)
+        cols = ", ".join("$1" if c == "source" else c for c in names)
+        self._q(f"INSERT INTO events SELECT {cols}, 0, $2 FROM _nc_batch", [source, import_id])
+        self.con.unregister("_nc_batch")
+
+    def _upsert_people(self, batch: pa.RecordBatch, keys: _PersonKeys) -> None:
+        # An importer's own rows win over what the store guessed from ids; nulls keep the old.
+        key, _ = keys.lookup(batch.column("id"), batch.column("platform"))
+        self.con.register("_nc_batch", batch.add_column(0, "key", key))
+        keep = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, people.{c})" for c in PEOPLE.names[1:])
+        self._q(
+            f"""INSERT INTO people SELECT * FROM _nc_batch
+                QUALIFY row_number() OVER (PARTITION BY id) = 1
+                ON CONFLICT (id) DO UPDATE SET {keep}"""
+        )
+        self.con.unregister("_nc_batch")
+
+    def _number_repeats(self, import_id: int) -> None:
+        """Number apart identical id-less rows of this import: seq 0, 1, 2 by arrival."""
+        content = ", ".join(_CONTENT)
+        # A hash finds the few candidates cheaply; the window then compares whole rows.
+        self._q(
+            f"""
+            UPDATE events SET seq = r.k
+            FROM (
+                SELECT rowid AS rid,
+                       row_number() OVER (PARTITION BY {content} ORDER BY rowid) - 1 AS k
+                FROM events
+                WHERE import_id = $1 AND event_id IS NULL AND hash({content}) IN (
+                    SELECT hash({content}) AS h FROM events
+                    WHERE import_id = $1 AND event_id IS NULL
+                    GROUP BY h HAVING count(*) > 1
+                )
+                QUALIFY k > 0
+            ) AS r
+            WHERE events.rowid = r.rid
+            """,
+            [import_id],
+        )
+
+    def _drop_known(self, import_id: int) -> int:
+        """Delete this import's rows the store already had; return how many.
+
+        A row with an event_id is known when its platform has that id; a row without one
+        when an identical row with the same seq is there.
+        """
+        skipped = 0
+        platforms = [
+            r[0]
+            for r in self._q(
+                "SELECT DISTINCT platform FROM events WHERE import_id = ?", [import_id]
+            )
+        ]
+        for platform in platforms:
+            earlier = self._one(
+                "SELECT count(*) FROM (SELECT 1 FROM events "
+                "WHERE platform = ? AND import_id <> ? LIMIT 1)",
+                [platform, import_id],
+            )
+            if not earlier:
+                continue
+            skipped += self._one(
+                """DELETE FROM events WHERE import_id = $1 AND platform = $2 AND event_id IN (
+                       SELECT event_id FROM events WHERE platform = $2 AND import_id <> $1)""",
+                [import_id, platform],
+            )
+            same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in _CONTENT)
+            skipped += self._one(
+                f"""DELETE FROM events WHERE rowid IN (
+                        SELECT n.rowid FROM events n JOIN events o ON {same} AND n.seq = o.seq
+                        WHERE n.import_id = $1 AND n.platform = $2 AND n.event_id IS NULL
+                          AND o.import_id <> $1 AND o.platform = $2 AND o.event_id IS NULL)""",
+                [import_id, platform],
+            )
+        return skipped
+
+    def _resolve_references(self) -> None:
+        """Fill null threads, targets and accept actors from the items the rows point at."""
+        pending = self._one(
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE parent_id IS NOT NULL AND "
+            "(thread_id IS NULL OR target_key IS NULL "
+            "OR (kind = 'accept' AND actor_key IS NULL)) LIMIT 1)"
+        )
+        if not pending:
+            return
+        items = """(SELECT platform, content_id, any_value(actor_key) AS actor_key,
+                           any_value(thread_id) AS thread_id
+                    FROM events WHERE content_id IS NOT NULL GROUP BY ALL)"""
+        # A reply to a reply takes its thread from its parent: repeat until chains are done.
+        for _ in range(100):
+            changed = self._one(
+                f"""UPDATE events SET thread_id = p.thread_id FROM {items} AS p
+                    WHERE events.thread_id IS NULL AND p.thread_id IS NOT NULL
+                      AND events.platform = p.platform AND events.parent_id = p.content_id"""
+            )
+            if not changed:
+                break
+        self._q(
+            f"""UPDATE events SET target_key = p.actor_key FROM {items} AS p
+                WHERE events.target_key IS NULL AND p.actor_key IS NOT NULL
+                  AND events.platform = p.platform AND events.parent_id = p.content_id"""
+        )
+        self._q(
+            f"""UPDATE events SET actor_key = r.actor_key FROM {items} AS r
+                WHERE events.kind = 'accept' AND events.actor_key IS NULL
+                  AND r.actor_key IS NOT NULL
+                  AND events.platform = r.platform AND events.thread_id = r.content_id"""
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Counts of events and people, events by kind and platform, first and last time."""
+        # Naive UTC out (the session's time zone is UTC): no pytz needed to fetch.
+        events, first, last = self._q(
+            "SELECT count(*), min(ts)::TIMESTAMP, max(ts)::TIMESTAMP FROM events"
+        )[0]
+        people = self._one("SELECT count(*) FROM people")
+        kinds = dict(self._q("SELECT kind, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1"))
+        platforms = dict(
+            self._q("SELECT platform, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1")
+        )
+        imports = self._one("SELECT count(*) FROM imports")
+        return {
+            "store": str(self.path),
+            "events": events,
+            "people": people,
+            "kinds": kinds,
+            "platforms": platforms,
+            "first_ts": first.isoformat() + "+00:00" if first else None,
+            "last_ts": last.isoformat() + "+00:00" if last else None,
+            "imports": imports,
+        }
+
+    def imports(self) -> list[dict[str, Any]]:
+        """The import log, oldest first."""
+        cur = self.con.execute("SELECT * FROM imports ORDER BY import_id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
