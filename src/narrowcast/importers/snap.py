@@ -190,25 +190,8 @@ def _slow(
     skip_bad_rows: bool,
     block_bytes: int,
 ) -> Iterator[tuple[pa.RecordBatch, int]]:
-    reader = pacsv.open_csv(
-        inp.stream,
-        read_options=pacsv.ReadOptions(column_names=["line"], block_size=block_bytes),
-        parse_options=pacsv.ParseOptions(
-            delimiter="\x1f", quote_char=False, escape_char=False, ignore_empty_lines=False
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={"line": pa.string()}, strings_can_be_null=False
-        ),
-    )
     first_line = 1
-    while True:
-        try:
-            block = reader.read_next_batch()
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as err:
-            raise InputError(path, f"{_arrow_message(err)}; expected {_EXPECTED}") from err
-        lines = block.column(0)
+    for lines in _lines(inp, path, block_bytes):
         # Lines the fast reader already handed out (non-blank, all data) are not read again.
         if skip:
             nonblank = np.flatnonzero(
@@ -227,6 +210,25 @@ def _slow(
             **opts,
         )
         first_line += len(lines)
+
+
+def _lines(inp: Input, path: Path, block_bytes: int) -> Iterator[pa.Array]:
+    """The input's lines, a block at a time, with Arrow's read errors as InputError."""
+    try:
+        reader = pacsv.open_csv(
+            inp.stream,
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\x1f", quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"line": pa.string()}, strings_can_be_null=False
+            ),
+        )
+        for block in reader:
+            yield block.column(0)
+    except pa.ArrowInvalid as err:
+        raise InputError(path, f"{_arrow_message(err)}; expected {_EXPECTED}") from err
 
 
 def parse_snap(

@@ -218,6 +218,10 @@ class Store:
                     f"the store {self.path} is in use by another process; "
                     "wait for it to finish or choose another store with --db"
                 ) from err
+            if "not a valid DuckDB database" in msg:
+                raise StoreError(
+                    f"{self.path} is not a narrowcast store (not a DuckDB file)"
+                ) from err
             raise StoreError(f"cannot open the store {self.path}: {msg.splitlines()[0]}") from err
         except duckdb.Error as err:
             raise StoreError(
@@ -225,9 +229,13 @@ class Store:
             ) from err
         self._q("SET TimeZone = 'UTC'")
         self._q("SET enable_progress_bar = false")
-        if not read_only:
-            self._create()
-        self._check_version()
+        try:
+            if not read_only:
+                self._create()
+            self._check_version()
+        except BaseException:
+            self.con.close()
+            raise
 
     # -- schema --------------------------------------------------------------------------
 

@@ -1,0 +1,245 @@
+"""The store's promises: all or nothing, nothing twice, nothing merged, references resolved,
+every import recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from narrowcast.errors import InputError, StoreError
+from narrowcast.importers import read
+from narrowcast.model import Chunk, Parsed
+from narrowcast.store import Store
+from tests.conftest import FIXTURES, rows
+
+MESSAGES = FIXTURES / "snap" / "messages.txt"
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    """(events, people, imports)"""
+    return (
+        rows(store, "SELECT count(*) FROM events")[0][0],
+        rows(store, "SELECT count(*) FROM people")[0][0],
+        rows(store, "SELECT count(*) FROM imports")[0][0],
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def test_importing_the_same_file_twice_adds_nothing(store: Store):
+    first = store.load(read("snap", [MESSAGES], kind="message"))
+    again = store.load(read("snap", [MESSAGES], kind="message"))
+    assert (first.events_added, first.events_skipped, first.people_added) == (4, 0, 3)
+    assert (again.events_added, again.events_skipped, again.people_added) == (0, 4, 0)
+    assert counts(store) == (4, 3, 2)
+
+
+def test_identical_rows_are_distinct_events_numbered_by_occurrence(store: Store, tmp_path: Path):
+    """Two identical lines are two events; a later file with three copies adds the third."""
+    two = write(tmp_path / "two.txt", "1 2 60\n1 2 60\n")
+    three = write(tmp_path / "three.txt", "1 2 60\n1 2 60\n1 2 60\n")
+    assert store.load(read("snap", [two], kind="message")).events_added == 2
+    result = store.load(read("snap", [three], kind="message"))
+    assert (result.events_added, result.events_skipped) == (1, 2)
+    assert rows(store, "SELECT seq FROM events ORDER BY seq") == [(0,), (1,), (2,)]
+
+
+def test_a_bad_row_late_in_the_input_leaves_the_store_as_it_was(store: Store, tmp_path: Path):
+    store.load(read("snap", [MESSAGES], kind="message"))
+    before = counts(store)
+    lines = [f"{i} {i + 1} {1_000 + i}" for i in range(20_000)] + ["7 8 not-a-time"]
+    bad = write(tmp_path / "bad.txt", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="line 20001"):
+        store.load(read("snap", [bad], kind="reply", block_bytes=4096))
+    assert counts(store) == before
+
+
+def _interrupted(parsed_rows: pa.RecordBatch, error: BaseException) -> Parsed:
+    def chunks():
+        yield Chunk("events", parsed_rows, Path("x"), 1)
+        raise error
+
+    return Parsed("snap", "snap", [], chunks())
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+def test_an_interrupted_import_leaves_the_store_as_it_was(store: Store, error: BaseException):
+    store.load(read("snap", [MESSAGES], kind="message"))
+    before = counts(store)
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="other"))).batch
+    with pytest.raises(type(error)):
+        store.load(_interrupted(batch, error))
+    assert counts(store) == before
+
+
+def test_kill_9_in_the_middle_of_an_import_leaves_nothing_of_it(tmp_path: Path):
+    """A process killed while its import is open: the next open sees the store as before."""
+    db = tmp_path / "store.duckdb"
+    with Store(db) as store:
+        store.load(read("snap", [MESSAGES], kind="message"))
+        before = counts(store)
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from narrowcast.importers import read
+        from narrowcast.model import Chunk, Parsed
+        from narrowcast.store import Store
+
+        batch = next(iter(read("snap", [{str(MESSAGES)!r}], kind="like", platform="x"))).batch
+        def chunks():
+            for _ in range(50):
+                yield Chunk("events", batch, Path("x"), 1)
+            Path({str(ready)!r}).touch()
+            time.sleep(60)
+            yield Chunk("events", batch, Path("x"), 1)
+        Store({str(db)!r}).load(Parsed("snap", "x", [], chunks()))
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while not ready.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert ready.exists(), "the importing process never got half way"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store(db) as store:
+        assert counts(store) == before
+
+
+def test_every_import_is_recorded_with_the_files_sha256(store: Store):
+    result = store.load(read("snap", [MESSAGES], kind="message", platform="college"))
+    (log,) = store.imports()
+    assert log["sha256"] == [hashlib.sha256(MESSAGES.read_bytes()).hexdigest()] == result.sha256
+    assert (log["format"], log["platform"], log["paths"]) == ("snap", "college", [str(MESSAGES)])
+    assert (log["events_read"], log["events_added"], log["events_skipped"]) == (4, 4, 0)
+    assert (log["bad_rows"], log["people_added"]) == (0, 3)
+    assert '"kind": "message"' in log["options"]
+
+
+def test_people_get_handles_from_their_ids(store: Store):
+    store.load(read("snap", [MESSAGES], kind="message", platform="college"))
+    assert rows(store, "SELECT id, platform, handle FROM people ORDER BY id") == [
+        ("college:1", "college", "1"),
+        ("college:2", "college", "2"),
+        ("college:3", "college", "3"),
+    ]
+
+
+def test_replies_find_their_parent_author_and_thread_across_imports(store: Store, tmp_path: Path):
+    """A reply-to-a-reply arrives before the post it hangs from.
+
+    - bob replies r1 to ada's post p1 (no target, no thread given);
+    - cy replies r2 to bob's r1; an anonymous like lands on r2;
+    - ada's post p1 comes in a later import; then everything points where it should.
+    """
+    replies = write(
+        tmp_path / "replies.csv",
+        """
+        ts,actor,kind,content_id,parent_id
+        2024-03-01T09:30:00Z,bob,reply,r1,p1
+        2024-03-01T09:40:00Z,cy,reply,r2,r1
+        2024-03-01T09:50:00Z,,like,,r2
+        """,
+    )
+    post = write(
+        tmp_path / "post.csv",
+        """
+        ts,actor,kind,content_id,thread_id
+        2024-03-01T09:00:00Z,ada,post,p1,p1
+        """,
+    )
+    store.load(read("csv", [replies], platform="forum"))
+    store.load(read("csv", [post], platform="forum"))
+    got = rows(
+        store,
+        "SELECT kind, actor, target, thread_id FROM event_log ORDER BY ts",
+    )
+    assert got == [
+        ("post", "forum:ada", None, "p1"),
+        ("reply", "forum:bob", "forum:ada", "p1"),
+        ("reply", "forum:cy", "forum:bob", "p1"),
+        ("like", None, "forum:cy", "p1"),
+    ]
+
+
+def test_an_accept_without_actor_is_the_askers(store: Store, tmp_path: Path):
+    log = write(
+        tmp_path / "qa.csv",
+        """
+        ts,actor,kind,content_id,parent_id,thread_id
+        2024-03-01T09:00:00Z,ada,post,q1,,q1
+        2024-03-01T09:30:00Z,bob,reply,a1,q1,q1
+        2024-03-02T00:00:00Z,,accept,,a1,q1
+        """,
+    )
+    store.load(read("csv", [log], platform="qa"))
+    assert rows(store, "SELECT actor, target FROM event_log WHERE kind = 'accept'") == [
+        ("qa:ada", "qa:bob")
+    ]
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path):
+    other = tmp_path / "other.duckdb"
+    import duckdb
+
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t (x INT)").fetchall()
+    con.close()
+    with pytest.raises(StoreError, match="not a narrowcast store"):
+        Store(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="not a narrowcast store"):
+        Store(text)
+
+
+def test_reading_a_missing_store_says_how_to_make_one(tmp_path: Path):
+    with pytest.raises(StoreError, match=r"no store at .*narrowcast import"):
+        Store(tmp_path / "none.duckdb", create=False)
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+edge = st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 5))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(edge, min_size=1, max_size=30), st.lists(edge, max_size=30))
+def test_import_twice_is_import_once_and_file_order_does_not_matter(tmp_path_factory, a, b):
+    """Files imported one by one, in either order, once or twice: the same events.
+
+    (Identical rows in two separate imports are one event seen twice; within one import
+    they are distinct events.)
+    """
+    d = tmp_path_factory.mktemp("p")
+    fa = write(d / "a.txt", "".join(f"{x} {y} {t}\n" for x, y, t in a))
+    fb = d / "b.txt"
+    fb.write_text("".join(f"{x} {y} {t}\n" for x, y, t in b) or "0 0 0\n")
+
+    def content(order: list[Path], times: int) -> list[tuple]:
+        with Store(d / f"s{len(list(d.iterdir()))}.duckdb") as s:
+            for _ in range(times):
+                for f in order:
+                    s.load(read("snap", [f], kind="reply"))
+            return sorted(rows(s, "SELECT actor, target, ts FROM event_log"))
+
+    once = content([fa, fb], 1)
+    assert content([fa, fb], 2) == once
+    assert content([fb, fa], 1) == once
