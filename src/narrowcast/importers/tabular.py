@@ -256,11 +256,20 @@ def conform(
         if (qty.type == pa.string())
         else pc.fill_null(qty, 1)
     )
-    prefix = pc.binary_join_element_wise(plat, ":", "")
+    plats = pc.unique(plat)
+    # One platform (the usual case): a scalar prefix, no per-row string building.
+    prefix = (
+        pa.scalar(plats[0].as_py() + ":")
+        if len(plats) == 1
+        else pc.binary_join_element_wise(plat, ":", "")
+    )
 
     def person(c: pa.Array) -> pa.Array:
         c = _blank_null(c)
-        return pc.if_else(_starts(c, prefix), c, pc.binary_join_element_wise(prefix, c, ""))
+        starts = _starts(c, prefix)
+        if pc.all(starts).as_py() is not False:
+            return c
+        return pc.if_else(starts, c, pc.binary_join_element_wise(prefix, c, ""))
 
     cols = {
         "event_id": _blank_null(col("event_id")),
@@ -278,19 +287,19 @@ def conform(
         "text": _blank_null(col("text")),
         "source": pa.nulls(n, pa.string()),
     }
-    arrays = [pc.cast(cols[f.name], f.type).filter(keep) for f in EVENTS]
+    arrays = [pc.cast(cols[f.name], f.type) for f in EVENTS]
+    if bad.any():
+        arrays = [a.filter(keep) for a in arrays]
     return pa.RecordBatch.from_arrays(arrays, schema=EVENTS), int(bad.sum())
 
 
-def _starts(c: pa.Array, prefix: pa.Array) -> pa.Array:
-    """Whether each value already starts with its row's ``platform:`` prefix."""
-    prefixes = pc.unique(prefix)
-    if len(prefixes) <= 1:
-        head = prefixes[0].as_py() if len(prefixes) else ""
-        return pc.fill_null(pc.starts_with(c, head), False)
+def _starts(c: pa.Array, prefix: pa.Array | pa.Scalar) -> pa.Array:
+    """Whether each value already starts with its row's ``platform:`` prefix (null: yes)."""
+    if isinstance(prefix, pa.Scalar):
+        return pc.fill_null(pc.starts_with(c, prefix.as_py()), True)
     return pa.array(
         [
-            v is not None and v.startswith(p)
+            v is None or v.startswith(p)
             for v, p in zip(c.to_pylist(), prefix.to_pylist(), strict=True)
         ],
         pa.bool_(),
@@ -299,7 +308,10 @@ def _starts(c: pa.Array, prefix: pa.Array) -> pa.Array:
 
 def _blank_null(c: pa.Array) -> pa.Array:
     c = pc.cast(c, pa.string())
-    return pc.if_else(pc.equal(c, ""), None, c)
+    blank = pc.equal(c, "")
+    if not pc.any(blank).as_py():
+        return c
+    return pc.if_else(blank, None, c)
 
 
 def _timestamps(c: pa.Array) -> tuple[pa.Array, np.ndarray]:

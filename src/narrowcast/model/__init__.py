@@ -1,6 +1,6 @@
 """The event log's schema and the chunks importers hand to the store. Imports nothing of ours."""
 
-from narrowcast.model.batches import TABLES, Chunk, Parsed, ProgressCallback, RowBuffer
+from narrowcast.model.batches import TABLES, Chunk, Parsed, ProgressCallback, RowBuffer, ahead
 from narrowcast.model.schema import (
     EVENTS,
     IDENTITIES,
@@ -23,5 +23,6 @@ __all__ = [
     "Parsed",
     "ProgressCallback",
     "RowBuffer",
+    "ahead",
     "person_id",
 ]

@@ -7,16 +7,20 @@ store drains the stream inside one transaction, so nothing is held in memory bey
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
 from narrowcast.model.schema import EVENTS, IDENTITIES, PEOPLE
 
-__all__ = ["TABLES", "Chunk", "Parsed", "ProgressCallback", "RowBuffer"]
+__all__ = ["TABLES", "Chunk", "Parsed", "ProgressCallback", "RowBuffer", "ahead"]
+
+T = TypeVar("T")
 
 #: The tables an importer may fill, with their schemas.
 TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}
@@ -43,10 +47,8 @@ class Chunk:
 class Parsed:
     """What an importer read, and the rows it yields as they are read.
 
-    ``chunks`` is consumed once. ``ids_may_repeat`` tells the store that two rows with the
-    same ``event_id`` in this input are distinct events (an edge list's identical lines), to
-    be numbered apart. ``bad_rows`` counts rows skipped under ``skip_bad_rows``; it is final
-    once ``chunks`` is exhausted.
+    ``chunks`` is consumed once. ``bad_rows`` counts rows skipped under ``skip_bad_rows``;
+    it is final once ``chunks`` is exhausted.
     """
 
     format: str
@@ -54,7 +56,6 @@ class Parsed:
     paths: list[Path]
     chunks: Iterable[Chunk]
     options: dict[str, Any] = field(default_factory=dict)
-    ids_may_repeat: bool = False
     bad_rows: int = 0
     total_bytes: int = 0
 
@@ -107,3 +108,56 @@ class RowBuffer:
         self._cols = {n: [] for n in self._names}
         self._n = 0
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+def ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """The items of ``items``, computed on a thread up to ``depth`` ahead of the consumer.
+
+    Arrow kernels, decompression and DuckDB release the GIL, so reading the next batch runs
+    beside writing this one. An exception in ``items`` is raised here, in the consumer; when
+    the consumer stops early (an error, Ctrl-C), the thread stops after its current item and
+    ``items`` is closed, so its files are too.
+
+    >>> list(ahead(range(5)))
+    [0, 1, 2, 3, 4]
+    """
+    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, done))
+        except BaseException as err:  # handed to the consumer, which raises it
+            put((False, err))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=run, name="narrowcast-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if ok:
+                yield item
+            elif item is done:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        thread.join()

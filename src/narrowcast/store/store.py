@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from narrowcast import __version__
 from narrowcast.errors import StoreError
 from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ProgressCallback
-from narrowcast.model.batches import Parsed
+from narrowcast.model.batches import Chunk, Parsed, ahead
 
 __all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
 
@@ -138,6 +138,22 @@ class ImportResult:
         )
 
 
+def _handles(ids: pa.Array, platforms: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Each id without its ``platform:`` prefix (the id itself where it has none)."""
+    plats = pc.unique(platforms)
+    if len(plats) == 1:
+        prefix = plats[0].as_py() + ":"
+        cut = pc.utf8_slice_codeunits(ids, len(prefix))
+        return pc.if_else(pc.starts_with(ids, prefix), cut, ids)
+    return pa.array(
+        [
+            i[len(p) + 1 :] if i.startswith(p + ":") else i
+            for i, p in zip(ids.to_pylist(), platforms.to_pylist(), strict=True)
+        ],
+        pa.string(),
+    )
+
+
 class _PersonKeys:
     """Person id -> integer key, for the duration of one import.
 
@@ -165,23 +181,45 @@ class _PersonKeys:
             self.ids = pa.concat_arrays([self.ids, new.column("id").combine_chunks()])
             self.keys = pa.concat_arrays([self.keys, new_keys])
             # The handle is the id without its "platform:" prefix, until an importer says more.
-            handle = [
-                i[len(p) + 1 :] if i.startswith(p + ":") else i
-                for i, p in zip(
-                    new.column("id").to_pylist(), new.column("platform").to_pylist(), strict=True
-                )
-            ]
+            handle = _handles(new.column("id").combine_chunks(), new.column("platform"))
             new = pa.table(
                 {
                     "key": new_keys,
                     "id": new.column("id"),
                     "platform": new.column("platform"),
-                    "handle": pa.array(handle, pa.string()),
+                    "handle": handle,
                 }
             )
             index = pc.index_in(ids, value_set=self.ids)
         keys = pc.take(self.keys, index)
         return keys, new
+
+
+def _keyed(
+    parsed: Parsed, keys: _PersonKeys
+) -> Iterator[tuple[str, pa.RecordBatch, list[pa.Table], Chunk]]:
+    """Each chunk with actor and target (or a people row's id) turned into person keys.
+
+    Yields (table, batch to insert, people rows first seen in it, the chunk). Touches no
+    database: it runs on a thread beside the inserts.
+    """
+    names = EVENTS.names
+    for chunk in parsed:
+        batch = chunk.batch
+        new_people: list[pa.Table] = []
+        if chunk.table == "events":
+            arrays = list(batch.columns)
+            for col in ("actor", "target"):
+                key, new = keys.lookup(batch.column(col), batch.column("platform"))
+                arrays[names.index(col)] = key
+                if new.num_rows:
+                    new_people.append(new)
+            batch = pa.RecordBatch.from_arrays(arrays, names=names)
+        elif chunk.table == "people":
+            # The people rows themselves are upserted: no separate new rows to add.
+            key, _ = keys.lookup(batch.column("id"), batch.column("platform"))
+            batch = batch.add_column(0, "key", key)
+        yield chunk.table, batch, new_people, chunk
 
 
 class Store:
@@ -327,24 +365,45 @@ class Store:
         started_at = datetime.now(UTC)
         real_files = [p for p in parsed.paths if p.is_file()]
         hashes = {p: sha256_of(p) for p in real_files}
-        con = self.con
         with self.transaction():
             import_id = self._one("SELECT coalesce(max(import_id), 0) + 1 FROM imports")
             people_before = self._one("SELECT count(*) FROM people")
             read = 0
             keys = _PersonKeys(self.con)
-            for chunk in parsed:
-                batch = chunk.batch
-                if chunk.table == "events":
+            # Keys are looked up on a thread while the previous batch is written.
+            for table, batch, new_people, chunk in ahead(_keyed(parsed, keys)):
+                for new in new_people:
+                    self._insert(
+                        "INSERT INTO people (key, id, platform, handle) "
+                        "SELECT key, id, platform, handle FROM _nc_batch",
+                        new,
+                    )
+                if table == "events":
                     source = f"{parsed.format}:{chunk.path.name}"
-                    self._append_events(batch, source, import_id, keys)
+                    cols = ", ".join("$1" if c == "source" else c for c in EVENTS.names)
+                    self._insert(
+                        f"INSERT INTO events SELECT {cols}, 0, $2 FROM _nc_batch",
+                        batch,
+                        [source, import_id],
+                    )
                     read += batch.num_rows
-                elif chunk.table == "people":
-                    self._upsert_people(batch, keys)
-                elif chunk.table == "identities":
-                    con.register("_nc_batch", batch)
-                    self._q("INSERT INTO identities SELECT * FROM _nc_batch ON CONFLICT DO NOTHING")
-                    con.unregister("_nc_batch")
+                elif table == "people":
+                    # An importer's own rows win over what the store guessed from ids; nulls
+                    # keep the old values.
+                    keep = ", ".join(
+                        f"{c} = coalesce(EXCLUDED.{c}, people.{c})" for c in PEOPLE.names[1:]
+                    )
+                    self._insert(
+                        f"""INSERT INTO people SELECT * FROM _nc_batch
+                            QUALIFY row_number() OVER (PARTITION BY id) = 1
+                            ON CONFLICT (id) DO UPDATE SET {keep}""",
+                        batch,
+                    )
+                else:
+                    self._insert(
+                        "INSERT INTO identities SELECT * FROM _nc_batch ON CONFLICT DO NOTHING",
+                        batch,
+                    )
                 if progress is not None:
                     progress(read, chunk.bytes_read, parsed.total_bytes)
             self._number_repeats(import_id)
@@ -388,40 +447,15 @@ class Store:
             )
         return result
 
-    def _append_events(
-        self, batch: pa.RecordBatch, source: str, import_id: int, keys: _PersonKeys
+    def _insert(
+        self, sql: str, batch: pa.RecordBatch | pa.Table, params: list[Any] | None = None
     ) -> None:
-        actor, new_a = keys.lookup(batch.column("actor"), batch.column("platform"))
-        target, new_t = keys.lookup(batch.column("target"), batch.column("platform"))
-        for new in (new_a, new_t):
-            if new.num_rows:
-                self.con.register("_nc_new", new)
-                self._q(
-                    "INSERT INTO people (key, id, platform, handle) "
-                    "SELECT key, id, platform, handle FROM _nc_new"
-                )
-                self.con.unregister("_nc_new")
-        names = EVENTS.names
-        arrays = list(batch.columns)
-        arrays[names.index("actor")] = actor
-        arrays[names.index("target")] = target
-        keyed = pa.RecordBatch.from_arrays(arrays, names=names)
-        self.con.register("_nc_batch", keyed)
-        cols = ", ".join("$1" if c == "source" else c for c in names)
-        self._q(f"INSERT INTO events SELECT {cols}, 0, $2 FROM _nc_batch", [source, import_id])
-        self.con.unregister("_nc_batch")
-
-    def _upsert_people(self, batch: pa.RecordBatch, keys: _PersonKeys) -> None:
-        # An importer's own rows win over what the store guessed from ids; nulls keep the old.
-        key, _ = keys.lookup(batch.column("id"), batch.column("platform"))
-        self.con.register("_nc_batch", batch.add_column(0, "key", key))
-        keep = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, people.{c})" for c in PEOPLE.names[1:])
-        self._q(
-            f"""INSERT INTO people SELECT * FROM _nc_batch
-                QUALIFY row_number() OVER (PARTITION BY id) = 1
-                ON CONFLICT (id) DO UPDATE SET {keep}"""
-        )
-        self.con.unregister("_nc_batch")
+        """Run an INSERT that reads the batch as ``_nc_batch``."""
+        self.con.register("_nc_batch", batch)
+        try:
+            self._q(sql, params)
+        finally:
+            self.con.unregister("_nc_batch")
 
     def _number_repeats(self, import_id: int) -> None:
         """Number apart identical id-less rows of this import: seq 0, 1, 2 by arrival."""
