@@ -20,7 +20,9 @@ ALLOWED = {
     "store": {"model", "importers"},
     "measures": {"model"},
     "synthetic": {"model"},
-    "api": {"model", "importers", "store", "measures", "synthetic"},
+    "engines": {"model", "measures"},
+    "scoring": {"model", "store", "measures", "engines"},
+    "api": {"model", "importers", "store", "measures", "synthetic", "scoring"},
     "cli": {"api", "model", "importers", "store"},
 }
 # The store reads files only to hash them for the import log (importers._common.sha256_of).

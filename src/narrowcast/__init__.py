@@ -7,6 +7,27 @@ circle of connections that matter most to them.
 
 __version__ = "0.1.0"
 
-from narrowcast.api import demo, import_files, info
+from narrowcast.api import (
+    Scores,
+    circle,
+    demo,
+    import_files,
+    info,
+    score,
+    show,
+    suggest,
+    top,
+)
 
-__all__ = ["__version__", "demo", "import_files", "info"]
+__all__ = [
+    "Scores",
+    "__version__",
+    "circle",
+    "demo",
+    "import_files",
+    "info",
+    "score",
+    "show",
+    "suggest",
+    "top",
+]

@@ -9,9 +9,21 @@ from typing import Any
 from narrowcast.config import default_db
 from narrowcast.importers import read
 from narrowcast.model import ProgressCallback
+from narrowcast.scoring import COMPONENTS, Scores, circle, score, show, suggest, top
 from narrowcast.store import ImportResult, Store
 
-__all__ = ["demo", "import_files", "info"]
+__all__ = [
+    "COMPONENTS",
+    "Scores",
+    "circle",
+    "demo",
+    "import_files",
+    "info",
+    "score",
+    "show",
+    "suggest",
+    "top",
+]
 
 
 def import_files(
@@ -73,14 +85,20 @@ def demo(
     seed: int = 0,
     db: str | PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    score: bool = True,
 ) -> ImportResult:
-    """Add a seeded synthetic community with planted roles to the store.
+    """Add a seeded synthetic community with planted roles to the store, and score it.
 
     See :func:`narrowcast.synthetic.generate`. Running it again with the same size and seed
-    adds nothing.
+    adds nothing. With ``score`` (default), the store is scored as of its last event.
     """
     from narrowcast.synthetic import generate
 
     community = generate(events, seed=seed)
     with Store(default_db(db)) as store:
-        return store.load(community.parsed, progress=progress)
+        result = store.load(community.parsed, progress=progress)
+    if score:
+        from narrowcast.scoring import score as score_store
+
+        score_store(db)
+    return result

@@ -215,6 +215,224 @@ def demo(n_events: int, seed: int, db: Path, quiet: bool) -> None:
     spray-liker, a like ring, bot amplification, sock-puppets).
     """
     with ProgressBar("demo", quiet=quiet) as bar:
-        result = api.demo(events=n_events, seed=seed, db=db, progress=bar)
+        result = api.demo(events=n_events, seed=seed, db=db, progress=bar, score=False)
     click.echo(result.summary(), err=True)
     click.echo(_info_table(api.info(db=db)))
+    scores = _score_with_status(db, quiet=quiet)
+    click.echo(f"\nScored as of {scores.run['as_of']} in {scores.run['seconds']} s.")
+    for title, by in (("Connectors to thank", "relational"), ("Broadcasters", "broadcast")):
+        click.echo(f"\n{title} (top 5 by {by}):")
+        click.echo(_table(api.top(by, 5, db=db), ["handle", "broadcast", "relational", "why"]))
+    click.echo(
+        "\nNext: narrowcast show HANDLE, narrowcast circle HANDLE, narrowcast top --by listening"
+    )
+
+
+def _score_with_status(db: Path, *, quiet: bool, **options: Any) -> api.Scores:
+    steps: list[str] = []
+
+    def progress(step: str) -> None:
+        steps.append(step)
+
+    if quiet or not sys.stderr.isatty():
+        return api.score(db, progress=progress, **options)
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("scoring...") as status:
+
+        def show_step(step: str) -> None:
+            status.update(f"scoring: {step} done")
+
+        return api.score(db, progress=show_step, **options)
+
+
+# -- output formats ----------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 1 or value == 0 else f"{value:.3g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Aligned columns; the last column may be long text and is not padded."""
+    if not rows:
+        return "(none)"
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(  # noqa: E731
+        v.ljust(w) if i < len(vals) - 1 else v
+        for i, (v, w) in enumerate(zip(vals, widths, strict=True))
+    )
+    return "\n".join([line(columns), *(line(r) for r in cells)])
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    if not rows:
+        return ""
+    flat = [_flatten(r) for r in rows]
+    names: list[str] = []
+    for r in flat:
+        names += [k for k in r if k not in names]
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    w.writeheader()
+    w.writerows(flat)
+    return out.getvalue().rstrip("\n")
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        elif isinstance(v, list):
+            out[f"{prefix}{k}"] = json.dumps(v)
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _emit(data: Any, fmt: str, table: Callable[[], str]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, default=str))
+    elif fmt == "csv":
+        click.echo(_csv(data if isinstance(data, list) else [data]))
+    else:
+        click.echo(table())
+
+
+def private_option(f: F) -> F:
+    return click.option(
+        "--include-private",
+        is_flag=True,
+        help="Show private-channel figures and ties made only of private messages "
+        "(for the person themself).",
+    )(f)
+
+
+@main.command()
+@click.option("--as-of", help="Score as of this date or time (ISO); default: the last event.")
+@click.option(
+    "--half-life",
+    default="90d",
+    show_default=True,
+    help="How fast old events fade: 90d, 12w, 36h, or days.",
+)
+@click.option(
+    "--weights",
+    type=click.Choice(["default", "fitted"]),
+    default="default",
+    show_default=True,
+    help="Tie-strength weights: the defaults, or those 'narrowcast fit' learned.",
+)
+@format_option("table", "json", "csv")
+@db_option
+@quiet_option
+@friendly_errors
+def score(as_of: str | None, half_life: str, weights: str, fmt: str, db: Path, quiet: bool) -> None:
+    """Score everyone as of a moment and keep the result (and its parameters) in the store.
+
+    Prints the top 10 by each score; 'top', 'show' and 'circle' then read the stored result.
+    """
+    scores = _score_with_status(db, quiet=quiet, as_of=as_of, half_life=half_life, weights=weights)
+    run = scores.run
+    if fmt != "table":
+        _emit(run, fmt, lambda: "")
+        return
+    click.echo(
+        f"Scored {run['events']:,} events as of {run['as_of']} (half-life "
+        f"{run['half_life_days']:g} days, {run['weights']} weights) in {run['seconds']} s."
+    )
+    for by in ("broadcast", "relational"):
+        click.echo(f"\nTop 10 by {by}:")
+        click.echo(_table(api.top(by, 10, db=db), ["handle", "broadcast", "relational"]))
+
+
+_BY = ["broadcast", "relational", *api.COMPONENTS]
+
+
+@main.command()
+@click.option(
+    "--by",
+    type=click.Choice(_BY),
+    default="relational",
+    show_default=True,
+    help="The score or component to rank by.",
+)
+@click.option("-n", "n", type=click.IntRange(1), default=20, show_default=True, help="How many.")
+@format_option("table", "json", "csv")
+@db_option
+@friendly_errors
+def top(by: str, n: int, fmt: str, db: Path) -> None:
+    """The people highest on a score or component, with why."""
+    rows = api.top(by, n, db=db)
+    cols = ["handle", "broadcast", "relational"]
+    if by not in ("broadcast", "relational"):
+        cols.append(by)
+    _emit(rows, fmt, lambda: _table(rows, [*cols, "why"]))
+
+
+@main.command()
+@click.argument("person")
+@format_option("table", "json", "csv")
+@private_option
+@db_option
+@friendly_errors
+def show(person: str, fmt: str, include_private: bool, db: Path) -> None:
+    """One person's two scores, every component with its explanation, and who counts most.
+
+    PERSON is a person id (platform:id) or a handle.
+    """
+    data = api.show(person, db=db, include_private=include_private)
+
+    def table() -> str:
+        lines = [
+            f"{data['handle']} ({data['person']}), as of {data['as_of']}",
+            f"broadcast  {data['broadcast']:.0f}/100    relational  {data['relational']:.0f}/100",
+            data["explanation"],
+            "",
+        ]
+        rows = [{"component": k, **v} for k, v in data["components"].items()]
+        lines.append(_table(rows, ["family", "component", "score", "raw", "explanation"]))
+        for family, people in data["top_people"].items():
+            if people:
+                names = ", ".join(p["handle"] or p["person"] for p in people)
+                lines.append(f"\nmost {family} weight from: {names}")
+        return "\n".join(lines)
+
+    _emit(data, fmt, table)
+
+
+@main.command()
+@click.argument("person")
+@click.option("-n", "n", type=click.IntRange(1), default=5, show_default=True, help="How many.")
+@format_option("table", "json", "csv")
+@private_option
+@db_option
+@friendly_errors
+def circle(person: str, n: int, fmt: str, include_private: bool, db: Path) -> None:
+    """The connections that matter most to PERSON: top ties by value to them, with reasons."""
+    rows = api.circle(person, n, db=db, include_private=include_private)
+    _emit(rows, fmt, lambda: _table(rows, ["handle", "strength", "value_to_me", "why"]))
+
+
+@main.command()
+@click.argument("person")
+@click.option("-n", "n", type=click.IntRange(1), default=5, show_default=True, help="How many.")
+@format_option("table", "json", "csv")
+@db_option
+@friendly_errors
+def suggest(person: str, n: int, fmt: str, db: Path) -> None:
+    """People worth knowing: valued by PERSON's circle, not yet met, and by whom."""
+    rows = api.suggest(person, n, db=db)
+    _emit(rows, fmt, lambda: _table(rows, ["handle", "score", "why"]))

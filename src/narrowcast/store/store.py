@@ -579,3 +579,29 @@ class Store:
         cur = self.con.execute("SELECT * FROM imports ORDER BY import_id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # -- scores --------------------------------------------------------------------------
+
+    def save_scores(self, people_table: str, ties_table: str, run: dict[str, Any]) -> None:
+        """Keep a scoring run's results (from the connection's tables of those names),
+        replacing the previous run's, in one transaction."""
+        with self.transaction():
+            self._q(
+                f"""CREATE OR REPLACE TABLE scores AS
+                    SELECT p.id AS person, p.handle, p.platform, p.display_name,
+                           s.* RENAME (person AS key)
+                    FROM "{people_table}" s JOIN people p ON p.key = s.person"""
+            )
+            self._q(f'CREATE OR REPLACE TABLE ties AS SELECT * FROM "{ties_table}"')
+            self._q("CREATE OR REPLACE TABLE score_run (key VARCHAR, value VARCHAR)")
+            self._q(
+                "INSERT INTO score_run VALUES " + ", ".join(["(?, ?)"] * len(run)),
+                [x for k, v in run.items() for x in (k, json.dumps(v, default=str))],
+            )
+
+    def score_run(self) -> dict[str, Any] | None:
+        """The parameters of the stored scores, or None if nothing was scored yet."""
+        tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()")}
+        if "score_run" not in tables:
+            return None
+        return {k: json.loads(v) for k, v in self._q("SELECT key, value FROM score_run")}

@@ -1,0 +1,86 @@
+"""The event log as the measures see it: as of T, decayed, person toward person.
+
+The input is the store's ``events`` table with ``actor`` and ``target`` as integer person
+keys (an engine provides it). Every function here returns an Ibis expression; nothing runs
+until an engine executes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+
+from narrowcast.measures.params import CONVERSATION_KINDS, KIND_WEIGHTS, VALUE_PARTS
+
+__all__ = ["DAY_SECONDS", "as_of", "decayed", "interactions", "items", "last_event_time"]
+
+DAY_SECONDS = 86_400.0
+
+
+def last_event_time(events: ir.Table) -> ir.Scalar:
+    """The time of the last event: the default moment T."""
+    return events.ts.max()
+
+
+def as_of(events: ir.Table, moment: datetime) -> ir.Table:
+    """The events at or before ``moment``: what was known then."""
+    return events.filter(events.ts <= ibis.literal(moment))
+
+
+def decayed(events: ir.Table, moment: datetime, half_life_days: float) -> ir.Table:
+    """Events as of ``moment``, each with its age in days and its decayed weight.
+
+    .. math:: w_e = q_e \\, 2^{-\\mathrm{age}_e / h}
+
+    where :math:`q_e` is the event's quantity (a view count, one otherwise) and :math:`h`
+    the half-life. Added columns: ``t`` (epoch seconds), ``age_days``, ``decay``
+    (:math:`2^{-\\mathrm{age}/h}`), ``w`` and ``kind_weight`` (:data:`KIND_WEIGHTS`).
+    """
+    t0 = ibis.literal(moment).epoch_seconds()
+    e = as_of(events, moment)
+    e = e.mutate(t=e.ts.epoch_seconds())
+    e = e.mutate(age_days=(t0 - e.t) / DAY_SECONDS)
+    ln2 = 0.6931471805599453
+    e = e.mutate(decay=(-e.age_days * (ln2 / half_life_days)).exp())
+    return e.mutate(
+        w=e.decay * e.quantity.fill_null(1).cast("float64"),
+        kind_weight=e.kind.substitute(KIND_WEIGHTS, else_=0.0),
+    )
+
+
+def interactions(events: ir.Table) -> ir.Table:
+    """Person-toward-person events: ``src`` acted toward ``dst``, another known person.
+
+    Rows with an unknown actor (anonymous votes, view counts) or target, and acts toward
+    oneself, are reception or nothing; they never form a tie. Adds ``conversation`` (the
+    kind addresses the other and can be answered), ``private`` and ``part`` (the value part
+    the kind gives the target, :data:`VALUE_PARTS`).
+    """
+    e = events.filter(
+        events.actor.notnull()
+        & events.target.notnull()
+        & (events.actor != events.target)
+        & (events.kind_weight > 0)
+    )
+    part_of = {kind: part for part, kinds in VALUE_PARTS.items() for kind in kinds}
+    return e.mutate(
+        src=e.actor,
+        dst=e.target,
+        conversation=e.kind.isin(CONVERSATION_KINDS),
+        private=e.visibility == "private",
+        part=e.kind.substitute(part_of, else_="support"),
+    )
+
+
+def items(events: ir.Table) -> ir.Table:
+    """The items events created (posts, replies, quotes): who made each, of what kind, toward
+    whom. One row per (platform, item); an item created twice keeps its first creation."""
+    e = events.filter(events.content_id.notnull())
+    return e.group_by(platform=e.platform, item_id=e.content_id).agg(
+        item_kind=e.kind.argmin(e.t),
+        item_actor=e.actor.argmin(e.t),
+        item_target=e.target.argmin(e.t),
+        item_thread=e.thread_id.argmin(e.t),
+    )

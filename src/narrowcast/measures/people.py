@@ -1,0 +1,307 @@
+"""Per-person measures: the broadcast components (what one receives) and the relational ones
+(how one relates), each a raw figure; :mod:`narrowcast.measures.scale` turns them into scores.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from narrowcast.measures._tables import left_join
+from narrowcast.measures.events import DAY_SECONDS
+from narrowcast.measures.ties import saturate
+
+__all__ = [
+    "BROADCAST_COMPONENTS",
+    "RELATIONAL_COMPONENTS",
+    "acknowledged",
+    "activity",
+    "appreciated_giving",
+    "broadcast_parts",
+    "listening",
+    "relational_parts",
+    "sides",
+    "sparked",
+]
+
+BROADCAST_COMPONENTS = (
+    "reach",
+    "amplification",
+    "reception",
+    "silent_audience",
+    "discussion",
+    "network_weight",
+)
+RELATIONAL_COMPONENTS = (
+    "generosity",
+    "listening",
+    "reciprocity",
+    "dialogue",
+    "appreciated_giving",
+    "initiative",
+    "consistency",
+    "circle",
+    "relational_weight",
+)
+WEEK_SECONDS = 7 * DAY_SECONDS
+
+
+def sides(ties: ir.Table) -> ir.Table:
+    """Each tie twice, once from each side: ``me``, ``other``, what I gave and received.
+
+    Columns: ``me``, ``other``, ``given``, ``received`` (kind-weighted decayed, all
+    channels), ``amplification_received``, ``initiated`` (my first act toward them came
+    first), ``mutual``, ``strength``, ``reciprocity``, ``turns``.
+    """
+
+    def side(me: str, other: str) -> ir.Table:
+        t = ties
+        first_me, first_other = t[f"first_t_{me}"], t[f"first_t_{other}"]
+        return t.select(
+            me=t[me],
+            other=t[other],
+            given=t[f"given_{me}"],
+            received=t[f"given_{other}"],
+            amplification_received=t[f"amplification_{other}"],
+            initiated=first_me.notnull() & (first_other.isnull() | (first_me < first_other)),
+            mutual=(t[f"given_{me}"] > 0) & (t[f"given_{other}"] > 0),
+            strength=t.strength,
+            reciprocity=t.reciprocity,
+            turns=t.turns,
+        )
+
+    return side("lo", "hi").union(side("hi", "lo"))
+
+
+def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
+    """How much of what is addressed to a person they answer, and how fast.
+
+    .. math:: \\mathrm{listening}_x = \\frac{\\sum_{e \\to x,\\ \\mathrm{answered}} w_e}
+                                             {\\sum_{e \\to x} w_e}
+
+    over the replies, mentions, messages and quotes addressed to x (decayed). An event is
+    answered when x's next conversational act toward its sender comes within the answer
+    window, or when x acknowledged the item itself (liked or replied to it,
+    :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
+    ``addressed`` and ``answered`` (counts) and ``answer_hours`` (median time to a reply).
+    """
+    s = steps.filter(steps.conversation)
+    s = s.left_join(thanked, ["platform", "content_id"])
+    s = s.mutate(heard=s.answered | s.platform_right.notnull())
+    return (
+        s.group_by(person=s.dst)
+        .agg(
+            addressed_w=s.w.sum(),
+            answered_w=s.w.sum(where=s.heard),
+            addressed=s.count(),
+            answered=s.count(where=s.heard),
+            answer_hours=(s.answer_seconds / 3600.0).median(where=s.answered),
+        )
+        .mutate(listening=lambda x: x.answered_w.fill_null(0) / x.addressed_w)
+    )
+
+
+def activity(events: ir.Table) -> ir.Table:
+    """When each person acted: first and last time, active weeks, items they made.
+
+    consistency = active weeks / weeks from their first act to their last, plus four: a
+    person seen in one week is not yet "consistent".
+    """
+    e = events.filter(events.actor.notnull())
+    a = e.group_by(person=e.actor).agg(
+        first_t=e.t.min(),
+        last_t=e.t.max(),
+        active_weeks=(e.t / WEEK_SECONDS).floor().nunique(),
+        items=e.decay.sum(where=e.content_id.notnull()),
+        posts=e.count(where=e.kind == "post"),
+    )
+    span = ((a.last_t - a.first_t) / WEEK_SECONDS).floor() + 1
+    return a.mutate(consistency=a.active_weeks.cast("float64") / (span + 4))
+
+
+def sparked(events: ir.Table, items: ir.Table) -> ir.Table:
+    """Dialogue a person's comments start on others' threads: replies to their replies.
+
+    A reply whose parent is x's reply (not x's own post), written by someone else, is a
+    reply x's comment sparked. Decayed sum per x as ``sparked``.
+    """
+    r = events.filter((events.kind == "reply") & events.parent_id.notnull())
+    j = r.join(items, [r.platform == items.platform, r.parent_id == items.item_id])
+    j = j.filter((j.item_kind == "reply") & (j.item_actor != j.actor.fill_null(-1)))
+    return j.group_by(person=j.item_actor).agg(sparked=j.w.sum())
+
+
+def acknowledged(events: ir.Table, items: ir.Table) -> ir.Table:
+    """The items their target responded to: liked, replied to, shared, quoted, accepted.
+
+    An item made toward someone (a reply to their post, a mention) is acknowledged when that
+    someone then acts on it. Returns distinct ``platform``, ``content_id``.
+    """
+    r = events.filter(events.parent_id.notnull() & events.actor.notnull())
+    j = r.join(items, [r.platform == items.platform, r.parent_id == items.item_id])
+    j = j.filter(
+        (j.actor == j.item_target)
+        & j.kind.isin(("like", "reply", "share", "quote", "accept", "bounty", "bookmark"))
+    )
+    return j.select(platform=j.platform, content_id=j.item_id).distinct()
+
+
+def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
+    """The share of what a person gives (replies, quotes on others' items) that the
+    recipient answers or likes.
+
+    .. math:: \\mathrm{appreciated}_x = \\frac{\\sum_{i \\in A_x} d_i}{\\sum_{i \\in G_x} d_i}
+
+    :math:`G_x`: items x made toward someone else; :math:`A_x`: those the someone then
+    acknowledged (:func:`acknowledged`); :math:`d_i` the item's decay. Null for someone
+    who gave no such item (the seed's "whether they like said comments").
+    """
+    given = events.filter(
+        events.kind.isin(("reply", "quote"))
+        & events.content_id.notnull()
+        & events.target.notnull()
+        & (events.target != events.actor)
+    )
+    g = given.left_join(thanked, ["platform", "content_id"])
+    g = g.mutate(was_thanked=g.platform_right.notnull())
+    out = g.group_by(person=g.actor).agg(
+        given_items=g.count(),
+        given_w=g.decay.sum(),
+        thanked_items=g.count(where=g.was_thanked),
+        thanked_w=g.decay.sum(where=g.was_thanked),
+    )
+    return out.mutate(appreciated_giving=out.thanked_w.fill_null(0) / out.given_w)
+
+
+def relational_parts(
+    side: ir.Table,
+    listened: ir.Table,
+    acts: ir.Table,
+    sparks: ir.Table,
+    appreciated: ir.Table,
+    relational_weight: ir.Table,
+    strong_tie: float,
+) -> ir.Table:
+    """The relational components of each person (raw), one row per person with a tie or act.
+
+    - generosity: :math:`\\sum_r (1 - e^{-g_r})(\\tfrac14 + \\tfrac34 \\rho_r)`, what x gave
+      each recipient r, saturating per recipient, counted fully only where mutual
+      (:math:`\\rho_r` the tie's reciprocity): a thousand likes to strangers is not a
+      relationship;
+    - reciprocity: :math:`\\sum_r \\min(g_r, h_r) / \\sum_r \\max(g_r, h_r)` with h what r
+      gave x;
+    - dialogue: decayed turns of back-and-forth with anyone, plus replies x's comments
+      sparked (:func:`sparked`);
+    - initiative: first contacts x made that became mutual, plus half of those x answered;
+    - circle: mutual ties with strength at least ``strong_tie``;
+    - listening, appreciated giving, consistency, relational weight: see their functions.
+    """
+    s = side
+    per = s.group_by(person=s.me).agg(
+        generosity=(saturate(s.given, 1.0) * (0.25 + 0.75 * s.reciprocity)).sum(),
+        min_sum=ibis.least(s.given, s.received).sum(),
+        max_sum=ibis.greatest(s.given, s.received).sum(),
+        turns=s.turns.sum(),
+        initiated_mutual=s.count(where=s.initiated & s.mutual),
+        answered_first=s.count(where=~s.initiated & s.mutual),
+        initiated=s.count(where=s.initiated),
+        circle=s.count(where=s.mutual & (s.strength >= strong_tie)),
+        mutual_ties=s.count(where=s.mutual),
+        ties=s.count(),
+        given_to=s.count(where=s.given > 0),
+    )
+    per = per.mutate(
+        reciprocity=(per.max_sum > 0).ifelse(per.min_sum / per.max_sum, 0.0),
+        initiative=per.initiated_mutual + 0.5 * per.answered_first,
+    )
+    out = acts.select(
+        "person", "consistency", "active_weeks", "first_t", "last_t", "items", "posts"
+    ).outer_join(per, "person")
+    out = out.mutate(person=ibis.coalesce(out.person, out.person_right)).drop("person_right")
+    out = left_join(out, listened, "person")
+    out = left_join(out, sparks, "person")
+    out = left_join(out, appreciated, "person")
+    rw = relational_weight.rename(person="node", relational_weight="pagerank")
+    out = left_join(out, rw, "person")
+    return out.mutate(dialogue=out.turns.fill_null(0) + out.sparked.fill_null(0))
+
+
+def broadcast_parts(
+    events: ir.Table,
+    items: ir.Table,
+    side: ir.Table,
+    network_weight: ir.Table,
+) -> ir.Table:
+    """The broadcast components of each person who received anything (raw).
+
+    - reach: :math:`\\sum_e s_e (1 - e^{-g_e})` over the distinct people e who engaged
+      with x (g: what e gave x), each weighted by e's standing
+      :math:`s_e = \\tfrac14 + \\tfrac34 \\mathrm{pct}(\\mathrm{network\\ weight}_e)`, so a
+      crowd of fresh accounts adds little;
+    - amplification: shares, quotes and mentions of x, weighted by the amplifier's standing,
+      plus half the engagement with items that quote or share x (second hop);
+    - reception: kind-weighted decayed engagement received (anonymous votes included) per
+      item made, :math:`R / (1 + \\sum_i d_i)`;
+    - silent audience: decayed views of x's items;
+    - discussion: mentions of x in threads x took no part in;
+    - network weight: PageRank of the engagement graph, credit flowing engager to author,
+      each pair's weight saturating (:math:`1 - e^{-g}`).
+    """
+    nw = network_weight
+    standing_tbl = nw.select(
+        node=nw.node,
+        standing=0.25 + 0.75 * ibis.percent_rank().over(order_by=nw.pagerank),
+    )
+    eng = side.filter(side.given > 0).join(standing_tbl, side.me == standing_tbl.node)
+    by_author = eng.group_by(person=eng.other).agg(
+        reach=(eng.standing * saturate(eng.given, 1.0)).sum(),
+        engagers=eng.count(),
+    )
+    amp = side.filter(side.amplification_received > 0).join(
+        standing_tbl, side.other == standing_tbl.node
+    )
+    amp_by = amp.group_by(person=amp.me).agg(
+        amplified=(amp.standing * amp.amplification_received).sum()
+    )
+
+    e = events.filter(events.target.notnull())
+    received = e.group_by(person=e.target).agg(
+        received=(e.kind_weight * e.w).sum(),
+        views=e.w.sum(where=e.kind == "view"),
+        received_events=e.count(where=e.kind != "view"),
+    )
+    j = events.filter(events.parent_id.notnull()).join(
+        items, [events.platform == items.platform, events.parent_id == items.item_id]
+    )
+    j = j.filter(
+        j.item_kind.isin(("quote", "share"))
+        & j.item_target.notnull()
+        & (j.actor.fill_null(-1) != j.item_target)
+    )
+    second = j.group_by(person=j.item_target).agg(second_hop=(j.kind_weight * j.w).sum())
+
+    been = (
+        events.filter(events.actor.notnull() & events.thread_id.notnull())
+        .select(person=events.actor, thread_id=events.thread_id, platform=events.platform)
+        .distinct()
+    )
+    m = events.filter((events.kind == "mention") & events.target.notnull())
+    m = m.mutate(person=m.target)
+    m = m.anti_join(been, ["person", "thread_id", "platform"])
+    discussed = m.group_by("person").agg(discussion=m.w.sum())
+
+    made = events.filter(events.actor.notnull() & events.content_id.notnull())
+    made = made.group_by(person=made.actor).agg(items_made=made.decay.sum())
+
+    out = received
+    for t in (by_author, amp_by, second, discussed, made):
+        out = left_join(out, t, "person")
+    nwp = nw.rename(person="node", network_weight="pagerank")
+    out = left_join(out, nwp, "person")
+    return out.mutate(
+        amplification=out.amplified.fill_null(0) + 0.5 * out.second_hop.fill_null(0),
+        reception=out.received / (1.0 + out.items_made.fill_null(0)),
+        silent_audience=out.views.fill_null(0),
+        discussion=out.discussion.fill_null(0),
+        reach=out.reach.fill_null(0),
+    )

@@ -1,0 +1,191 @@
+"""The whole scoring pipeline, defined once over tables; an engine runs it.
+
+``measure(events, params, runner)`` returns two tables: ``people`` (every component raw and
+as a percentile, the broadcast and relational scores) and ``ties`` (every pair's features,
+strength and value to each side). The runner is what an engine provides: where to keep an
+intermediate result (``materialize``), and how to run PageRank (``pagerank``; the portable
+loop is :func:`pagerank_loop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import ibis
+import ibis.expr.types as ir
+
+from narrowcast.measures._tables import left_join
+from narrowcast.measures.events import decayed, interactions, items
+from narrowcast.measures.network import initial_ranks, pagerank_graph, pagerank_step
+from narrowcast.measures.params import BROADCAST_WEIGHTS, RELATIONAL_WEIGHTS, Params
+from narrowcast.measures.people import (
+    BROADCAST_COMPONENTS,
+    RELATIONAL_COMPONENTS,
+    acknowledged,
+    activity,
+    appreciated_giving,
+    broadcast_parts,
+    listening,
+    relational_parts,
+    sides,
+    sparked,
+)
+from narrowcast.measures.scale import blend, percentile
+from narrowcast.measures.ties import (
+    conversation_steps,
+    embeddedness,
+    tie_features,
+    tie_strength,
+    tie_totals,
+    tie_value,
+)
+
+__all__ = ["Measured", "Runner", "measure", "pagerank_loop"]
+
+
+class Runner(Protocol):
+    """What the pipeline needs from an engine."""
+
+    def materialize(self, expr: ir.Table, name: str) -> ir.Table:
+        """Compute ``expr`` once and return a table that reads the result."""
+
+    def scalar(self, expr: ir.Scalar) -> object:
+        """Compute a single value."""
+
+    def pagerank(self, edges: ir.Table, name: str) -> ir.Table:
+        """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``)."""
+
+
+@dataclass
+class Measured:
+    """The result of one scoring run."""
+
+    people: ir.Table
+    ties: ir.Table
+    as_of: datetime
+    params: Params
+
+
+def pagerank_loop(
+    runner: Runner,
+    edges: ir.Table,
+    name: str,
+    *,
+    max_iterations: int = 100,
+    tol: float = 1e-12,
+    progress: Callable[[int], None] | None = None,
+) -> ir.Table:
+    """PageRank by repeated :func:`~narrowcast.measures.network.pagerank_step` until the
+    ranks move less than ``tol`` in total (L1), each step materialised by the runner."""
+    nodes, links = pagerank_graph(edges)
+    nodes = runner.materialize(nodes, f"{name}_nodes")
+    links = runner.materialize(links, f"{name}_links")
+    n = int(runner.scalar(nodes.count()))
+    if n == 0:
+        return nodes.mutate(pagerank=ibis.literal(0.0))
+    ranks = runner.materialize(initial_ranks(nodes, n), f"{name}_r0")
+    for i in range(max_iterations):
+        new = runner.materialize(pagerank_step(nodes, links, ranks, n), f"{name}_r{i + 1}")
+        j = new.join(ranks, "node")
+        delta = runner.scalar((j.pagerank - j.pagerank_right).abs().sum())
+        ranks = new
+        if progress is not None:
+            progress(i + 1)
+        if delta is None or delta < tol:
+            break
+    return ranks
+
+
+def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
+    """Every measure of DESIGN.md as of ``params.as_of`` (default: the last event).
+
+    Parameters
+    ----------
+    events
+        The event log with integer person keys in ``actor`` and ``target``.
+    params
+        Moment, half-life, tie weights (:class:`Params`).
+    runner
+        The engine's materialisation and PageRank.
+
+    Returns
+    -------
+    Measured
+        ``people``: person, the raw components, each ``<component>_pct`` (0-100),
+        ``broadcast`` and ``relational`` (0-100) and their raw blends; ``ties``: lo, hi,
+        features, ``strength``, ``strength_public``, each side's value parts.
+    """
+    moment = params.as_of
+    if moment is None:
+        moment = runner.scalar(events.ts.max())
+        if moment is None:
+            raise ValueError("the event log is empty: nothing to score")
+    h = params.half_life_days
+    ev = runner.materialize(decayed(events, moment, h), "ev")
+    steps = runner.materialize(
+        conversation_steps(interactions(ev), params.answer_window_days), "steps"
+    )
+    totals = runner.materialize(tie_totals(steps), "totals")
+    emb = runner.materialize(embeddedness(totals), "embedded")
+    t_now = ibis.literal(moment).epoch_seconds()
+    feats = tie_features(totals, emb, t_now, h)
+    w = params.tie_weights
+    feats = feats.mutate(
+        strength=tie_strength(feats, w, public=False),
+        strength_public=tie_strength(feats, w, public=True),
+    )
+    values: dict[str, ir.Value] = {}
+    for side in ("lo", "hi"):
+        for public in (False, True):
+            tag = f"_{side}" + ("_public" if public else "")
+            for part, expr in tie_value(feats, side, public).items():
+                values[f"{part}_to{tag}"] = expr
+    ties = runner.materialize(feats.mutate(**values), "ties")
+
+    side = runner.materialize(sides(ties), "sides")
+    engagement = side.filter(side.given > 0).select(
+        src=side.me, dst=side.other, weight=1.0 - (-side.given).exp()
+    )
+    network = runner.pagerank(engagement, "network")
+    mutual = side.filter(side.mutual).select(
+        src=side.me, dst=side.other, weight=side.strength * side.reciprocity
+    )
+    mutual = mutual.filter(mutual.weight > 0)
+    relational_network = runner.pagerank(mutual, "mutual")
+
+    itm = runner.materialize(items(ev), "items")
+    thanked = runner.materialize(acknowledged(ev, itm), "acknowledged")
+    rel = relational_parts(
+        side,
+        listening(steps, thanked),
+        activity(ev),
+        sparked(ev, itm),
+        appreciated_giving(ev, thanked),
+        relational_network,
+        params.strong_tie,
+    )
+    rel = runner.materialize(rel, "relational_parts")
+    bro = runner.materialize(broadcast_parts(ev, itm, side, network), "broadcast_parts")
+
+    everyone = rel.select("person").union(bro.select("person")).distinct()
+    p = left_join(everyone, rel, "person")
+    p = left_join(p, bro, "person")
+    fill = {
+        c: p[c].fill_null(0)
+        for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)
+        if c not in ("listening", "appreciated_giving")
+    }
+    p = p.mutate(**fill)
+    p = p.mutate(
+        **{f"{c}_pct": percentile(p[c]) for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)}
+    )
+    p = p.mutate(
+        broadcast_raw=blend(p, BROADCAST_WEIGHTS),
+        relational_raw=blend(p, RELATIONAL_WEIGHTS),
+    )
+    p = p.mutate(broadcast=percentile(p.broadcast_raw), relational=percentile(p.relational_raw))
+    people = runner.materialize(p, "people")
+    return Measured(people=people, ties=ties, as_of=moment, params=params)

@@ -1,0 +1,242 @@
+"""Ties: for every pair that interacted, its features, its strength and its value to each side.
+
+A tie is an unordered pair ``lo < hi`` of person keys. Columns ending in ``_lo`` are what
+``lo`` gave ``hi``; ``_hi`` what ``hi`` gave ``lo``. Every figure exists twice where private
+messages could enter it: all channels (for scores) and ``_public`` (what may be shown to a
+third party, DESIGN.md "Privacy").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+from narrowcast.measures._tables import left_join
+from narrowcast.measures.events import DAY_SECONDS
+
+__all__ = [
+    "conversation_steps",
+    "embeddedness",
+    "saturate",
+    "tie_features",
+    "tie_strength",
+    "tie_totals",
+    "tie_value",
+]
+
+LN2 = 0.6931471805599453
+
+
+def saturate(x: ir.NumericValue, scale: float) -> ir.FloatingValue:
+    """:math:`1 - e^{-x/s}`: 0 at 0, 0.63 at the scale, approaching 1; more stops paying."""
+    return 1.0 - (-(x.cast("float64")) / scale).exp()
+
+
+def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.Table:
+    """Each interaction with whether it answers the other and whether the other answered it.
+
+    Within a pair, the conversational events (replies, messages, mentions, quotes) are put
+    in time order; an event is a *turn* when the previous one went the other way within
+    ``answer_window_days`` (a back-and-forth step), and *answered* when the next one does.
+    Adds ``lo``, ``hi``, ``fwd`` (the actor is ``lo``), ``turn``, ``answered`` and
+    ``answer_seconds``. Non-conversational events get false flags.
+    """
+    e = interactions.mutate(
+        lo=ibis.least(interactions.src, interactions.dst),
+        hi=ibis.greatest(interactions.src, interactions.dst),
+    )
+    e = e.mutate(fwd=e.src == e.lo)
+    win = ibis.window(group_by=[e.lo, e.hi, e.conversation], order_by=[e.t, e.src])
+    window = answer_window_days * DAY_SECONDS
+    prev_src, prev_t = e.src.lag().over(win), e.t.lag().over(win)
+    next_src, next_t = e.src.lead().over(win), e.t.lead().over(win)
+    e = e.mutate(
+        turn=e.conversation & (prev_src != e.src).fill_null(False) & (e.t - prev_t <= window),
+        answered=e.conversation & (next_src != e.src).fill_null(False) & (next_t - e.t <= window),
+        answer_seconds=next_t - e.t,
+    )
+    return e.mutate(
+        turn=e.turn.fill_null(False),
+        answered=e.answered.fill_null(False),
+        answer_seconds=(e.answered.fill_null(False)).ifelse(e.answer_seconds, ibis.null()),
+    )
+
+
+def tie_totals(steps: ir.Table) -> ir.Table:
+    """One row per tie: what each side gave, by part and channel, turns, kinds, times.
+
+    ``given_*`` sums :math:`k_e w_e` (kind weight times decayed weight); the value parts
+    (``support``, ``feedback``, ``amplification``, ``messages``) and ``turns`` sum
+    :math:`w_e`; ``addressed_*`` is what that side addressed to the other (conversational)
+    and ``answered_*`` how much of it the other answered.
+    """
+    s = steps
+    pub = ~s.private
+    kw = s.kind_weight * s.w
+
+    def side(value: ir.NumericValue, cond: ir.BooleanValue | None = None) -> dict:
+        base = ibis.literal(True) if cond is None else cond
+        return {
+            "lo": value.sum(where=base & s.fwd),
+            "hi": value.sum(where=base & ~s.fwd),
+        }
+
+    aggs: dict[str, ir.Value] = {}
+    for name, (value, cond) in {
+        "given": (kw, None),
+        "given_public": (kw, pub),
+        "support": (s.w, (s.part == "support") & pub),
+        "feedback": (s.w, (s.part == "feedback") & pub),
+        "amplification": (s.w, (s.part == "amplification") & pub),
+        "messages": (s.w, s.part == "conversation"),
+        "addressed": (s.w, s.conversation),
+        "answered": (s.w, s.conversation & s.answered),
+        "addressed_public": (s.w, s.conversation & pub),
+        "answered_public": (s.w, s.conversation & s.answered & pub),
+    }.items():
+        for who, agg in side(value, cond).items():
+            aggs[f"{name}_{who}"] = agg
+    aggs.update(
+        first_t_lo=s.t.min(where=s.fwd),
+        first_t_hi=s.t.min(where=~s.fwd),
+        events=s.count(),
+        events_public=s.count(where=pub),
+        private=s.w.sum(where=s.private),
+        turns=s.w.sum(where=s.turn),
+        turns_public=s.w.sum(where=s.turn & pub),
+        kinds=s.kind.nunique(),
+        kinds_public=s.kind.nunique(where=pub),
+        first_t=s.t.min(),
+        last_t=s.t.max(),
+        first_t_public=s.t.min(where=pub),
+        last_t_public=s.t.max(where=pub),
+    )
+    t = s.group_by(["lo", "hi"]).agg(**aggs)
+    zero = [c for c in t.columns if c not in ("lo", "hi") and not c.startswith(("first", "last"))]
+    return t.mutate(**{c: t[c].fill_null(0) for c in zero})
+
+
+def embeddedness(totals: ir.Table, k: int = 20) -> ir.Table:
+    """Shared friends of each public mutual tie, over each person's ``k`` strongest.
+
+    .. math:: e_{ab} = |K_a \\cap K_b| / (\\min(|K_a|, |K_b|) - 1)
+
+    where :math:`K_a` are the ``k`` public mutual ties of ``a`` with the most interaction
+    (capped so that a hub does not make the count quadratic). 0 where either side has no
+    other mutual tie. Private channels are left out: a third party's secret is not a shared
+    friend. Returns ``lo``, ``hi``, ``embeddedness`` for the ties that have any.
+    """
+    mutual = totals.filter((totals.given_public_lo > 0) & (totals.given_public_hi > 0))
+    volume = mutual.given_public_lo + mutual.given_public_hi
+    sides = mutual.select(a=mutual.lo, c=mutual.hi, v=volume).union(
+        mutual.select(a=mutual.hi, c=mutual.lo, v=volume)
+    )
+    rank = ibis.row_number().over(
+        ibis.window(group_by=sides.a, order_by=[ibis.desc(sides.v), sides.c])
+    )
+    top = sides.mutate(r=rank).filter(lambda x: x.r < k).select("a", "c")
+    size = top.group_by("a").agg(size=top.count())
+    ka = top.rename(lo="a", c1="c")
+    kb = top.rename(hi="a", c2="c")
+    pairs = mutual.select("lo", "hi")
+    common = (
+        pairs.join(ka, "lo")
+        .join(kb, [pairs.hi == kb.hi, ka.c1 == kb.c2])
+        .group_by(["lo", "hi"])
+        .agg(common=lambda x: x.count())
+    )
+    sl = size.rename(lo="a", size_lo="size")
+    sh = size.rename(hi="a", size_hi="size")
+    out = common.join(sl, "lo").join(sh, "hi")
+    denom = ibis.least(out.size_lo, out.size_hi) - 1
+    return out.select(
+        "lo",
+        "hi",
+        embeddedness=(denom > 0).ifelse(out.common.cast("float64") / denom, 0.0),
+    )
+
+
+def tie_features(
+    totals: ir.Table, embedded: ir.Table, moment_t: ir.NumericValue, half_life_days: float
+) -> ir.Table:
+    """The eight features of each tie, each in [0, 1], for all channels and public only.
+
+    - intensity: :math:`1 - e^{-(g_{ab} + g_{ba})/5}` over kind-weighted decayed giving;
+    - reciprocity: :math:`\\min(g_{ab}, g_{ba}) / \\max(g_{ab}, g_{ba})` (Squartini et al.,
+      "Reciprocity of weighted networks", Sci. Rep. 3, 2729 (2013), per tie);
+    - multiplexity: distinct kinds of interaction / 4, at most 1;
+    - dialogue: :math:`1 - e^{-\\mathrm{turns}/3}` over decayed back-and-forth turns;
+    - recency: :math:`2^{-\\Delta/h}`, :math:`\\Delta` days since the last interaction;
+    - duration: :math:`1 - e^{-d/90}`, :math:`d` days between first and last interaction;
+    - embeddedness: shared friends (:func:`embeddedness`);
+    - private: :math:`1 - e^{-p/3}` over decayed private messages (0 in the public set).
+    """
+    t = left_join(totals, embedded, ["lo", "hi"])
+
+    def feats(suffix: str) -> dict[str, ir.Value]:
+        lo, hi = t[f"given{suffix}_lo"], t[f"given{suffix}_hi"]
+        first, last = t[f"first_t{suffix}"], t[f"last_t{suffix}"]
+        kinds = t[f"kinds{suffix}"]
+        turns = t[f"turns{suffix}"]
+        big = ibis.greatest(lo, hi)
+        return {
+            f"intensity{suffix}": saturate(lo + hi, 5.0),
+            f"reciprocity{suffix}": (big > 0).ifelse(ibis.least(lo, hi) / big, 0.0),
+            f"multiplexity{suffix}": ibis.least(kinds.cast("float64") / 4.0, 1.0),
+            f"dialogue{suffix}": saturate(turns, 3.0),
+            f"recency{suffix}": (-((moment_t - last) / DAY_SECONDS) * (LN2 / half_life_days))
+            .exp()
+            .fill_null(0.0),
+            f"duration{suffix}": saturate(((last - first) / DAY_SECONDS).fill_null(0), 90.0),
+        }
+
+    return t.mutate(
+        **feats(""),
+        **feats("_public"),
+        embeddedness=t.embeddedness.fill_null(0.0),
+        private_feature=saturate(t.private, 3.0),
+    )
+
+
+def tie_strength(features: ir.Table, weights: Mapping[str, float], public: bool) -> ir.Value:
+    """:math:`s = \\sum_f w_f x_f / \\sum_f w_f` over the tie features (all or public)."""
+    suffix = "_public" if public else ""
+    total = sum(weights.values()) or 1.0
+    expr = ibis.literal(0.0)
+    for name, weight in weights.items():
+        if name == "private":
+            if public:
+                continue
+            col = features.private_feature
+        elif name == "embeddedness":
+            col = features.embeddedness
+        else:
+            col = features[f"{name}{suffix}"]
+        expr = expr + weight * col
+    return expr / total
+
+
+def tie_value(features: ir.Table, side: str, public: bool) -> dict[str, ir.Value]:
+    """What the other side of the tie gives ``side`` (``lo`` or ``hi``): the value to them.
+
+    Four parts, each saturating so that no single kind dominates:
+    support (likes, accepts, edits, bounties), feedback (replies), amplification (shares,
+    quotes, mentions), conversation (turns of dialogue, and private messages when not
+    ``public``). ``value`` is their mean, scaled by the tie's reciprocity half-way, so a
+    relationship counts for more than one-way attention.
+    """
+    other = "hi" if side == "lo" else "lo"
+    f = features
+    suffix = "_public" if public else ""
+    conversation = f[f"turns{suffix}"] + (0 if public else f[f"messages_{other}"])
+    parts = {
+        "support": saturate(f[f"support_{other}"], 3.0),
+        "feedback": saturate(f[f"feedback_{other}"], 2.0),
+        "amplification": saturate(f[f"amplification_{other}"], 2.0),
+        "conversation": saturate(conversation, 3.0),
+    }
+    mean = sum(parts.values()) / 4.0
+    value = mean * (0.5 + 0.5 * f[f"reciprocity{suffix}"])
+    return {**parts, "value": value}

@@ -1,0 +1,534 @@
+"""The library's scoring front: score a store, then ask about people, ties and circles.
+
+``score`` runs every measure (``narrowcast.measures``) on an engine and keeps the result in
+the store with its parameters; ``top``, ``show``, ``circle`` and ``suggest`` read it.
+Functions return plain data (dicts, lists, pandas frames) for the faces to format.
+Privacy (DESIGN.md): pair-level outputs use public figures only and leave out ties made only
+of private messages, unless ``include_private`` is true; community-wide outputs never show
+private figures.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from os import PathLike
+from typing import Any
+
+import pandas as pd
+
+from narrowcast import __version__
+from narrowcast.config import default_db
+from narrowcast.errors import NarrowcastError, ParameterError
+from narrowcast.measures.explain import component_sentences, explanation
+from narrowcast.measures.params import TIE_FEATURES, TIE_WEIGHTS, Params
+from narrowcast.measures.people import BROADCAST_COMPONENTS, RELATIONAL_COMPONENTS
+from narrowcast.store import Store
+
+__all__ = [
+    "COMPONENTS",
+    "Scores",
+    "circle",
+    "parse_as_of",
+    "parse_half_life",
+    "score",
+    "show",
+    "suggest",
+    "top",
+]
+
+COMPONENTS = (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)
+_PARTS = ("support", "feedback", "amplification", "conversation")
+
+Db = str | PathLike[str] | None
+
+
+class PersonNotFound(NarrowcastError, LookupError):
+    """No person with that id or handle in the store."""
+
+
+class NotScored(NarrowcastError, RuntimeError):
+    """The store has no scores yet."""
+
+
+def parse_as_of(value: str | datetime | None) -> datetime | None:
+    """A moment from ISO text; a bare date means the end of that day (UTC).
+
+    >>> parse_as_of("2024-05-01")
+    datetime.datetime(2024, 5, 1, 23, 59, 59, 999999, tzinfo=datetime.timezone.utc)
+    """
+    if value is None or isinstance(value, datetime):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return day + timedelta(days=1) - timedelta(microseconds=1)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ParameterError.expected(
+            "as_of", "score", "an ISO date or time such as 2024-05-01", value
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_half_life(value: str | float | int) -> float:
+    """Days from ``90d``, ``12w``, ``36h`` or a number of days.
+
+    >>> parse_half_life("12w"), parse_half_life("36h"), parse_half_life(30)
+    (84.0, 1.5, 30.0)
+    """
+    if isinstance(value, int | float):
+        days = float(value)
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([dwhy]?)\s*", str(value))
+        if not m:
+            raise ParameterError.expected(
+                "half_life", "score", "a duration such as 90d, 12w or 36h", value
+            )
+        days = float(m.group(1)) * {"": 1, "d": 1, "w": 7, "h": 1 / 24, "y": 365}[m.group(2)]
+    if days <= 0:
+        raise ParameterError.expected("half_life", "score", "a duration > 0", value)
+    return days
+
+
+@dataclass
+class Scores:
+    """A stored scoring run: its parameters and, on demand, its tables as data frames."""
+
+    db: str
+    run: dict[str, Any]
+
+    @property
+    def people(self) -> pd.DataFrame:
+        """Every person: id, handle, broadcast, relational, each component raw and ``_pct``."""
+        with Store(self.db, create=False, read_only=True) as store:
+            return store.con.execute("SELECT * EXCLUDE (key) FROM scores ORDER BY person").df()
+
+    def ties(self, *, include_private: bool = False) -> pd.DataFrame:
+        """Every tie (a, b person ids) with features, strength and each side's value.
+
+        Without ``include_private``, ties made only of private messages are left out and
+        the figures are the public ones.
+        """
+        with Store(self.db, create=False, read_only=True) as store:
+            return _ties_frame(store, include_private)
+
+
+def _ties_frame(store: Store, include_private: bool) -> pd.DataFrame:
+    feats = [f for f in TIE_FEATURES if f not in ("embeddedness", "private")]
+    if include_private:
+        cols = [f"t.{f}" for f in feats] + [
+            "t.embeddedness",
+            "t.private_feature AS private",
+            "t.strength",
+            "t.value_to_lo AS value_to_a",
+            "t.value_to_hi AS value_to_b",
+            "t.events",
+        ]
+        where = ""
+    else:
+        cols = [f"t.{f}_public AS {f}" for f in feats] + [
+            "t.embeddedness",
+            "t.strength_public AS strength",
+            "t.value_to_lo_public AS value_to_a",
+            "t.value_to_hi_public AS value_to_b",
+            "t.events_public AS events",
+        ]
+        where = "WHERE t.events_public > 0"
+    return store.con.execute(
+        f"""SELECT a.id AS a, b.id AS b, {", ".join(cols)}
+            FROM ties t JOIN people a ON a.key = t.lo JOIN people b ON b.key = t.hi
+            {where} ORDER BY strength DESC"""
+    ).df()
+
+
+def score(
+    db: Db = None,
+    *,
+    as_of: str | datetime | None = None,
+    half_life: str | float = 90.0,
+    weights: str | dict[str, float] = "default",
+    engine: str = "duckdb",
+    progress: Callable[[str], None] | None = None,
+) -> Scores:
+    """Score everyone in the store as of a moment, and keep the result in the store.
+
+    Parameters
+    ----------
+    db
+        The store; default ``$NARROWCAST_DB`` or ``./narrowcast.duckdb``.
+    as_of
+        The moment T (ISO date or time); default the last event. Later events are ignored.
+    half_life
+        Decay half-life: days, or text such as ``90d``, ``12w``.
+    weights
+        Tie-strength weights: ``default``, ``fitted`` (from :func:`fit`), or a dict.
+    engine
+        ``duckdb`` (the store's own engine).
+    progress
+        Called with the name of each step as it finishes.
+
+    Returns
+    -------
+    Scores
+        ``.people`` and ``.ties()`` as data frames, ``.run`` the parameters.
+
+    Examples
+    --------
+    >>> import narrowcast, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = narrowcast.demo(events=5_000, db=d / "s.duckdb", score=False)
+    >>> s = narrowcast.score(d / "s.duckdb")
+    >>> people = s.people
+    >>> bool(people.broadcast.between(0, 100).all() and people.relational.between(0, 100).all())
+    True
+    """
+    from narrowcast.engines import DuckDBRunner
+    from narrowcast.measures.score import measure
+
+    if engine != "duckdb":
+        raise ParameterError.expected("engine", "score", "'duckdb'", engine)
+    path = default_db(db)
+    started = time.perf_counter()
+    with Store(path, create=False) as store:
+        if isinstance(weights, str):
+            if weights == "default":
+                tie_weights, weights_name = dict(TIE_WEIGHTS), "default"
+            elif weights == "fitted":
+                tie_weights, weights_name = _fitted_weights(store), "fitted"
+            else:
+                raise ParameterError.expected(
+                    "weights", "score", "'default', 'fitted' or a dict of weights", weights
+                )
+        else:
+            tie_weights, weights_name = dict(weights), "custom"
+        params = Params(
+            as_of=parse_as_of(as_of),
+            half_life_days=parse_half_life(half_life),
+            tie_weights=tie_weights,
+            weights_name=weights_name,
+        )
+        if not store.info()["events"]:
+            raise NarrowcastError(f"the store {path} has no events to score; import some first")
+        runner = DuckDBRunner(store.con, progress=progress)
+        try:
+            measured = measure(runner.events(), params, runner)
+            events = runner.scalar(runner.events().filter(lambda e: e.ts <= measured.as_of).count())
+            run = {
+                "as_of": measured.as_of.isoformat(),
+                "half_life_days": params.half_life_days,
+                "weights": weights_name,
+                "tie_weights": tie_weights,
+                "engine": engine,
+                "events": int(events),
+                "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - started, 2),
+                "version": __version__,
+            }
+            store.save_scores(measured.people.get_name(), measured.ties.get_name(), run)
+        finally:
+            runner.close()
+    return Scores(str(path), run)
+
+
+def _fitted_weights(store: Store) -> dict[str, float]:
+    tables = {r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "fitted_weights" not in tables:
+        raise NarrowcastError("no fitted weights in this store; run 'narrowcast fit' first")
+    return dict(store.con.execute("SELECT feature, weight FROM fitted_weights").fetchall())
+
+
+def _scored(db: Db) -> Store:
+    store = Store(default_db(db), create=False, read_only=True)
+    if store.score_run() is None:
+        store.close()
+        raise NotScored("the store has no scores yet; run 'narrowcast score' first")
+    return store
+
+
+def _resolve(store: Store, person: str) -> tuple[int, str, str]:
+    """(key, id, handle) of a person id or handle; a clear error with the closest handles."""
+    con = store.con
+    row = con.execute("SELECT key, id, handle FROM people WHERE id = ?", [person]).fetchall()
+    if row:
+        return row[0]
+    rows = con.execute(
+        "SELECT key, id, handle FROM people WHERE lower(handle) = lower(?) ORDER BY id", [person]
+    ).fetchall()
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        ids = ", ".join(r[1] for r in rows[:10])
+        raise PersonNotFound(f"{person!r} is the handle of several people; give one of: {ids}")
+    handles = [
+        r[0] for r in con.execute("SELECT handle FROM people WHERE handle IS NOT NULL").fetchall()
+    ]
+    close = difflib.get_close_matches(person, handles, n=5, cutoff=0.6)
+    hint = f"; closest handles: {', '.join(close)}" if close else ""
+    raise PersonNotFound(f"no person {person!r} in the store{hint}")
+
+
+def _row(store: Store, key: int) -> dict[str, Any]:
+    cur = store.con.execute("SELECT * FROM scores WHERE key = ?", [key])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        return {}
+    return dict(zip(names, rows[0], strict=True))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return None if value != value else round(value, 6)
+    return value
+
+
+def top(by: str = "relational", n: int = 20, *, db: Db = None) -> list[dict[str, Any]]:
+    """The ``n`` people highest on ``broadcast``, ``relational`` or a component.
+
+    Each entry: person, handle, broadcast, relational, the ``by`` figure (score and raw)
+    and a one-sentence explanation.
+    """
+    choices = ("broadcast", "relational", *COMPONENTS)
+    if by not in choices:
+        raise ParameterError.expected("by", "top", f"one of {', '.join(choices)}", by)
+    if n < 1:
+        raise ParameterError.expected("n", "top", "an integer >= 1", n)
+    order = by if by in ("broadcast", "relational") else f"{by}_pct"
+    raw = f"{by}_raw" if by in ("broadcast", "relational") else by
+    with _scored(db) as store:
+        cur = store.con.execute(
+            f'SELECT * FROM scores ORDER BY "{order}" DESC, "{raw}" DESC, person LIMIT ?', [n]
+        )
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    out = []
+    for r in rows:
+        entry = {
+            "person": r["person"],
+            "handle": r["handle"],
+            "broadcast": _clean(r["broadcast"]),
+            "relational": _clean(r["relational"]),
+        }
+        if by not in ("broadcast", "relational"):
+            entry[by] = _clean(r[f"{by}_pct"])
+            entry[f"{by}_raw"] = _clean(r[by])
+            entry["why"] = component_sentences(r)[by]
+        else:
+            entry["why"] = explanation(r)
+        out.append(entry)
+    return out
+
+
+def show(person: str, *, db: Db = None, include_private: bool = False) -> dict[str, Any]:
+    """One person: both scores, every component (score, raw, sentence), the explanation,
+    and the people who contribute most to each score."""
+    with _scored(db) as store:
+        key, pid, handle = _resolve(store, person)
+        r = _row(store, key)
+        if not r:
+            raise PersonNotFound(f"{pid} has no events as of the scored moment")
+        sentences = component_sentences(r)
+        components = {
+            c: {
+                "score": _clean(r[f"{c}_pct"]),
+                "raw": _clean(r[c]),
+                "family": "broadcast" if c in BROADCAST_COMPONENTS else "relational",
+                "explanation": sentences[c],
+            }
+            for c in COMPONENTS
+        }
+        ties = _person_ties(store, key, include_private)
+        run = store.score_run()
+    engaged = sorted(ties, key=lambda t: -t["gives_me"])[:5]
+    strongest = sorted(ties, key=lambda t: -t["strength"])[:5]
+    return {
+        "person": pid,
+        "handle": handle,
+        "display_name": r.get("display_name"),
+        "broadcast": _clean(r["broadcast"]),
+        "relational": _clean(r["relational"]),
+        "broadcast_raw": _clean(r["broadcast_raw"]),
+        "relational_raw": _clean(r["relational_raw"]),
+        "components": components,
+        "explanation": explanation(r),
+        "top_people": {
+            "broadcast": [
+                {"person": t["person"], "handle": t["handle"], "gives": round(t["gives_me"], 4)}
+                for t in engaged
+                if t["gives_me"] > 0
+            ],
+            "relational": [
+                {"person": t["person"], "handle": t["handle"], "strength": round(t["strength"], 4)}
+                for t in strongest
+                if t["mutual"]
+            ],
+        },
+        "as_of": run["as_of"],
+        "half_life_days": run["half_life_days"],
+        "weights": run["weights"],
+    }
+
+
+def _person_ties(store: Store, key: int, include_private: bool) -> list[dict[str, Any]]:
+    """The ties of one person, from their side, with the figures the privacy rule allows."""
+    sfx = "" if include_private else "_public"
+    parts = ", ".join(
+        f"CASE WHEN t.lo = $1 THEN t.{p}_to_lo{sfx} ELSE t.{p}_to_hi{sfx} END AS {p}"
+        for p in (*_PARTS, "value")
+    )
+    gives = "given_hi" if include_private else "given_public_hi"
+    gives_lo = "given_lo" if include_private else "given_public_lo"
+    where = "" if include_private else "AND t.events_public > 0"
+    cur = store.con.execute(
+        f"""SELECT o.id AS person, o.handle, t.strength{sfx} AS strength, {parts},
+                   CASE WHEN t.lo = $1 THEN t.{gives} ELSE t.{gives_lo} END AS gives_me,
+                   CASE WHEN t.lo = $1 THEN t.{gives_lo} ELSE t.{gives} END AS i_give,
+                   t.reciprocity{sfx} AS reciprocity, t.dialogue{sfx} AS dialogue,
+                   t.events{sfx} AS events
+            FROM ties t JOIN people o ON o.key = CASE WHEN t.lo = $1 THEN t.hi ELSE t.lo END
+            WHERE (t.lo = $1 OR t.hi = $1) {where}""",
+        [key],
+    )
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        d = dict(zip(names, row, strict=True))
+        d["mutual"] = d["gives_me"] > 0 and d["i_give"] > 0
+        out.append(d)
+    return out
+
+
+def _reasons(tie: dict[str, Any]) -> dict[str, float]:
+    return {p: round(float(tie[p] or 0.0), 4) for p in _PARTS}
+
+
+def _why(tie: dict[str, Any]) -> str:
+    words = {
+        "support": "supports you (likes, accepts, help)",
+        "feedback": "answers your posts",
+        "amplification": "shares and mentions you",
+        "conversation": "talks with you back and forth",
+    }
+    ranked = sorted(_PARTS, key=lambda p: -(tie[p] or 0))
+    said = [words[p] for p in ranked if (tie[p] or 0) > 0.05][:2]
+    mutual = f"; {tie['reciprocity'] * 100:.0f}% mutual" if tie.get("reciprocity") else ""
+    return (" and ".join(said) if said else "little so far") + mutual
+
+
+def circle(
+    person: str, n: int = 5, *, db: Db = None, include_private: bool = False
+) -> list[dict[str, Any]]:
+    """The ``n`` connections that matter most to a person: top ties by value to them.
+
+    Each entry: person, handle, strength (symmetric), value_to_me (what they give this
+    person), reasons (support, feedback, amplification, conversation, each 0-1) and why.
+    Ties made only of private messages appear only with ``include_private``.
+    """
+    if n < 1:
+        raise ParameterError.expected("n", "circle", "an integer >= 1", n)
+    with _scored(db) as store:
+        key, _, _ = _resolve(store, person)
+        ties = _person_ties(store, key, include_private)
+    ties.sort(key=lambda t: (-(t["value"] or 0), -(t["strength"] or 0), t["person"]))
+    return [
+        {
+            "person": t["person"],
+            "handle": t["handle"],
+            "strength": round(float(t["strength"] or 0), 4),
+            "value_to_me": round(float(t["value"] or 0), 4),
+            "reasons": _reasons(t),
+            "why": _why(t),
+        }
+        for t in ties[:n]
+        if (t["value"] or 0) > 0
+    ]
+
+
+def suggest(
+    person: str, n: int = 5, *, db: Db = None, circle_size: int = 10
+) -> list[dict[str, Any]]:
+    """People worth knowing: valued highly by the person's circle, not yet met.
+
+    A candidate x scores :math:`\\sum_{c} v(c \\to p)\\, v(x \\to c)` over the person p's
+    circle c (``circle_size`` top ties by value to p), where v(a → b) is what a gives b;
+    people p has interacted with are left out. Public figures only: the circle's ties to
+    others are third parties' business.
+    """
+    if n < 1:
+        raise ParameterError.expected("n", "suggest", "an integer >= 1", n)
+    with _scored(db) as store:
+        key, _, _ = _resolve(store, person)
+        rows = store.con.execute(
+            """
+            WITH mine AS (
+                SELECT CASE WHEN lo = $1 THEN hi ELSE lo END AS c,
+                       CASE WHEN lo = $1 THEN value_to_lo_public ELSE value_to_hi_public END AS v
+                FROM ties WHERE (lo = $1 OR hi = $1) AND events_public > 0
+            ),
+            circle AS (SELECT * FROM mine WHERE v > 0 ORDER BY v DESC, c LIMIT $2),
+            known AS (SELECT c FROM mine),
+            theirs AS (
+                SELECT ci.c, ci.v,
+                       CASE WHEN t.lo = ci.c THEN t.hi ELSE t.lo END AS x,
+                       CASE WHEN t.lo = ci.c THEN t.value_to_lo_public
+                            ELSE t.value_to_hi_public END AS vx,
+                       CASE WHEN t.lo = ci.c THEN t.feedback_to_lo_public
+                            ELSE t.feedback_to_hi_public END AS feedback,
+                       CASE WHEN t.lo = ci.c THEN t.support_to_lo_public
+                            ELSE t.support_to_hi_public END AS support,
+                       CASE WHEN t.lo = ci.c THEN t.amplification_to_lo_public
+                            ELSE t.amplification_to_hi_public END AS amplification,
+                       CASE WHEN t.lo = ci.c THEN t.conversation_to_lo_public
+                            ELSE t.conversation_to_hi_public END AS conversation
+                FROM circle ci JOIN ties t ON (t.lo = ci.c OR t.hi = ci.c)
+                WHERE t.events_public > 0
+            )
+            SELECT x, c, v * vx AS s, feedback, support, amplification, conversation
+            FROM theirs
+            WHERE x <> $1 AND vx > 0 AND x NOT IN (SELECT c FROM known)
+            """,
+            [key, circle_size],
+        ).fetchall()
+        ids = (
+            dict(
+                (k, (i, h))
+                for k, i, h in store.con.execute("SELECT key, id, handle FROM people").fetchall()
+            )
+            if rows
+            else {}
+        )
+    by: dict[int, dict[str, Any]] = {}
+    for x, c, s, *parts in rows:
+        entry = by.setdefault(x, {"score": 0.0, "valued_by": []})
+        entry["score"] += s
+        named = zip(("feedback", "support", "amplification", "conversation"), parts, strict=True)
+        best = max(named, key=lambda p: p[1] or 0)
+        entry["valued_by"].append(
+            {"person": ids[c][0], "handle": ids[c][1], "value": round(s, 4), "mostly": best[0]}
+        )
+    ranked = sorted(by.items(), key=lambda kv: (-kv[1]["score"], ids[kv[0]][0]))[:n]
+    return [
+        {
+            "person": ids[x][0],
+            "handle": ids[x][1],
+            "score": round(e["score"], 4),
+            "valued_by": sorted(e["valued_by"], key=lambda v: -v["value"]),
+            "why": "valued by "
+            + ", ".join(
+                f"{v['handle']} ({v['mostly']})"
+                for v in sorted(e["valued_by"], key=lambda v: -v["value"])[:3]
+            ),
+        }
+        for x, e in ranked
+    ]
