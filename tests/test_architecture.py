@@ -21,7 +21,8 @@ ALLOWED = {
     "measures": {"model"},
     "synthetic": {"model"},
     "engines": {"model", "measures"},
-    "scoring": {"model", "store", "measures", "engines"},
+    "evaluate": {"model", "measures"},
+    "scoring": {"model", "store", "measures", "engines", "evaluate"},
     "api": {"model", "importers", "store", "measures", "synthetic", "scoring"},
     "cli": {"api", "model", "importers", "store"},
 }

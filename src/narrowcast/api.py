@@ -9,7 +9,7 @@ from typing import Any
 from narrowcast.config import default_db
 from narrowcast.importers import read
 from narrowcast.model import ProgressCallback
-from narrowcast.scoring import COMPONENTS, Scores, circle, score, show, suggest, top
+from narrowcast.scoring import COMPONENTS, Scores, circle, fit, score, show, suggest, top
 from narrowcast.store import ImportResult, Store
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Scores",
     "circle",
     "demo",
+    "fit",
     "import_files",
     "info",
     "score",

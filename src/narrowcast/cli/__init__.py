@@ -436,3 +436,40 @@ def suggest(person: str, n: int, fmt: str, db: Path) -> None:
     """People worth knowing: valued by PERSON's circle, not yet met, and by whom."""
     rows = api.suggest(person, n, db=db)
     _emit(rows, fmt, lambda: _table(rows, ["handle", "score", "why"]))
+
+
+@main.command()
+@click.option(
+    "--split",
+    type=click.FloatRange(0.05, 0.95),
+    default=0.7,
+    show_default=True,
+    help="Learn from ties measured when this share of the events had happened.",
+)
+@click.option("--half-life", default="90d", show_default=True, help="Decay half-life.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Which pairs are held out.")
+@format_option("table", "json")
+@db_option
+@friendly_errors
+def fit(split: float, half_life: str, seed: int, fmt: str, db: Path) -> None:
+    """Learn tie-strength weights from this community's history (which tie features predict
+    that a relationship continues), and keep them for 'score --weights fitted'."""
+    result = api.fit(db, split=split, half_life=half_life, seed=seed)
+
+    def table() -> str:
+        def auc(x: float | None) -> str:
+            return "-" if x is None else f"{x:.3f}"
+
+        lines = [
+            f"Fitted on {result['pairs']:,} pairs measured as of {result['split_at']} "
+            f"({result['continued']:,} continued afterwards).",
+            f"ROC AUC on held-out pairs: fitted {auc(result['roc_auc_fitted'])}, "
+            f"default {auc(result['roc_auc_default'])}.",
+            "",
+        ]
+        rows = [{"feature": k, "weight": v} for k, v in result["weights"].items()]
+        lines.append(_table(rows, ["feature", "weight"]))
+        lines.append("\nUse them with: narrowcast score --weights fitted")
+        return "\n".join(lines)
+
+    _emit(result, fmt, table)

@@ -605,3 +605,17 @@ class Store:
         if "score_run" not in tables:
             return None
         return {k: json.loads(v) for k, v in self._q("SELECT key, value FROM score_run")}
+
+    def save_fitted_weights(self, weights: dict[str, float], fit: dict[str, Any]) -> None:
+        """Keep learned tie weights and their fit quality, replacing earlier ones."""
+        with self.transaction():
+            self._q("CREATE OR REPLACE TABLE fitted_weights (feature VARCHAR, weight DOUBLE)")
+            self._q(
+                "INSERT INTO fitted_weights VALUES " + ", ".join(["(?, ?)"] * len(weights)),
+                [x for kv in weights.items() for x in kv],
+            )
+            self._q("CREATE OR REPLACE TABLE fit_info (key VARCHAR, value VARCHAR)")
+            self._q(
+                "INSERT INTO fit_info VALUES " + ", ".join(["(?, ?)"] * len(fit)),
+                [x for k, v in fit.items() for x in (k, json.dumps(v, default=str))],
+            )
