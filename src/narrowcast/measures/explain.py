@@ -92,7 +92,8 @@ def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
     else:
         s["listening"] = "nobody has addressed them yet"
     s["reciprocity"] = (
-        f"{_n(r.get('reciprocity')) * 100:.0f}% of what flows between them and others is mutual"
+        f"{round(_n(r.get('mutual_ties'))):,} of their {_plural(_n(r.get('ties')), 'tie')} are "
+        f"mutual; {_n(r.get('mutual_share')) * 100:.0f}% of what flows through them is"
     )
     s["dialogue"] = (
         f"{_n(r.get('turns')):.1f} back-and-forth turns (decayed); their comments sparked "

@@ -44,6 +44,8 @@ RELATIONAL_COMPONENTS = (
     "relational_weight",
 )
 WEEK_SECONDS = 7 * DAY_SECONDS
+#: Rates over partners are shrunk toward 0 as if this many more partners had got nothing.
+SHRINK_PEOPLE = 2
 
 
 def sides(ties: ir.Table) -> ir.Table:
@@ -79,26 +81,33 @@ def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
     .. math:: \\mathrm{listening}_x = \\frac{\\sum_{e \\to x,\\ \\mathrm{answered}} w_e}
                                              {\\sum_{e \\to x} w_e}
 
-    over the replies, mentions, messages and quotes addressed to x (decayed). An event is
-    answered when x's next conversational act toward its sender comes within the answer
-    window, or when x acknowledged the item itself (liked or replied to it,
-    :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
-    ``addressed`` and ``answered`` (counts) and ``answer_hours`` (median time to a reply).
+    per person p who addressed x (replies, mentions, messages, quotes; decayed), then
+
+    .. math:: \\mathrm{listening}_x = \\frac{\\sum_p \\mathrm{listening}_{x,p}}{n_x + 2}
+
+    over the :math:`n_x` people who addressed x: the mean rate, shrunk toward 0 as if two
+    more people had gone unanswered, so answering one partner (a sock-puppet's) is not yet
+    listening. An event is answered when x's next conversational act toward its sender
+    comes within the answer window, or when x acknowledged the item itself (liked or replied
+    to it, :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
+    ``addressed`` and ``answered`` (counts), ``addressers``, ``answer_hours`` (median time
+    to a reply).
     """
     s = steps.filter(steps.conversation)
     s = s.left_join(thanked, ["platform", "content_id"])
     s = s.mutate(heard=s.answered | s.platform_right.notnull())
-    return (
-        s.group_by(person=s.dst)
-        .agg(
-            addressed_w=s.w.sum(),
-            answered_w=s.w.sum(where=s.heard),
-            addressed=s.count(),
-            answered=s.count(where=s.heard),
-            answer_hours=(s.answer_seconds / 3600.0).median(where=s.answered),
-        )
-        .mutate(listening=lambda x: x.answered_w.fill_null(0) / x.addressed_w)
+    events = s.group_by(person=s.dst).agg(
+        addressed=s.count(),
+        answered=s.count(where=s.heard),
+        addressers=s.src.nunique(),
+        answer_hours=(s.answer_seconds / 3600.0).median(where=s.answered),
     )
+    pair = s.group_by(person=s.dst, other=s.src).agg(
+        rate=s.w.sum(where=s.heard).fill_null(0) / s.w.sum()
+    )
+    rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
+    out = left_join(events, rates, "person")
+    return out.mutate(listening=out.rate_sum / (out.addressers + SHRINK_PEOPLE))
 
 
 def activity(events: ir.Table) -> ir.Table:
@@ -122,12 +131,19 @@ def activity(events: ir.Table) -> ir.Table:
 def sparked(events: ir.Table, items: ir.Table) -> ir.Table:
     """Dialogue a person's comments start on others' threads: replies to their replies.
 
-    A reply whose parent is x's reply (not x's own post), written by someone else, is a
-    reply x's comment sparked. Decayed sum per x as ``sparked``.
+    A reply whose parent is x's reply (not x's own post), written by a third party (neither
+    x nor the person x replied to), is a reply x's comment sparked. Decayed sum per x as
+    ``sparked``.
     """
     r = events.filter((events.kind == "reply") & events.parent_id.notnull())
     j = r.join(items, [r.platform == items.platform, r.parent_id == items.item_id])
-    j = j.filter((j.item_kind == "reply") & (j.item_actor != j.actor.fill_null(-1)))
+    # The person x answered answering back is a dialogue turn, counted there; sparked is
+    # what third parties added.
+    j = j.filter(
+        (j.item_kind == "reply")
+        & (j.item_actor != j.actor.fill_null(-1))
+        & (j.item_target.fill_null(-1) != j.actor.fill_null(-1))
+    )
     return j.group_by(person=j.item_actor).agg(sparked=j.w.sum())
 
 
@@ -150,10 +166,9 @@ def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
     """The share of what a person gives (replies, quotes on others' items) that the
     recipient answers or likes.
 
-    .. math:: \\mathrm{appreciated}_x = \\frac{\\sum_{i \\in A_x} d_i}{\\sum_{i \\in G_x} d_i}
-
-    :math:`G_x`: items x made toward someone else; :math:`A_x`: those the someone then
-    acknowledged (:func:`acknowledged`); :math:`d_i` the item's decay. Null for someone
+    Per recipient r, the decayed share of x's items toward r that r acknowledged
+    (:func:`acknowledged`); then, like listening, the sum over recipients divided by their
+    number plus two. Null for someone
     who gave no such item (the seed's "whether they like said comments").
     """
     given = events.filter(
@@ -166,11 +181,15 @@ def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
     g = g.mutate(was_thanked=g.platform_right.notnull())
     out = g.group_by(person=g.actor).agg(
         given_items=g.count(),
-        given_w=g.decay.sum(),
         thanked_items=g.count(where=g.was_thanked),
-        thanked_w=g.decay.sum(where=g.was_thanked),
+        recipients=g.target.nunique(),
     )
-    return out.mutate(appreciated_giving=out.thanked_w.fill_null(0) / out.given_w)
+    pair = g.group_by(person=g.actor, other=g.target).agg(
+        rate=g.decay.sum(where=g.was_thanked).fill_null(0) / g.decay.sum()
+    )
+    rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
+    out = left_join(out, rates, "person")
+    return out.mutate(appreciated_giving=out.rate_sum / (out.recipients + SHRINK_PEOPLE))
 
 
 def relational_parts(
@@ -188,20 +207,32 @@ def relational_parts(
       each recipient r, saturating per recipient, counted fully only where mutual
       (:math:`\\rho_r` the tie's reciprocity): a thousand likes to strangers is not a
       relationship;
-    - reciprocity: :math:`\\sum_r \\min(g_r, h_r) / \\sum_r \\max(g_r, h_r)` with h what r
-      gave x;
-    - dialogue: decayed turns of back-and-forth with anyone, plus replies x's comments
-      sparked (:func:`sparked`);
+    Where a partner r's term is weighted by their standing
+    :math:`\\sigma_r = 1 - e^{-m_r/3}` (:math:`m_r` r's own mutual ties):
+
+    - reciprocity: :math:`\\sum_r \\sigma_r \\rho_r / (n + 2)`, the per-tie reciprocity
+      :math:`\\rho_r = \\min(g_r, h_r) / \\max(g_r, h_r)` (h what r gave x) over x's n ties,
+      shrunk like listening; ``mutual_share`` keeps :math:`\\sum \\min / \\sum \\max`;
+    - dialogue: :math:`\\sum_r \\sigma_r (1 - e^{-t_r/2})` over decayed back-and-forth
+      turns with each partner (saturating per partner: heavy dialogue with one account is
+      one dialogue),
+      plus replies x's comments sparked (:func:`sparked`);
     - initiative: first contacts x made that became mutual, plus half of those x answered;
     - circle: mutual ties with strength at least ``strong_tie``;
     - listening, appreciated giving, consistency, relational weight: see their functions.
     """
-    s = side
+    # A partner's standing: how many mutual ties they have themselves. A sock-puppet's only
+    # partner has one, so heavy dialogue between two such accounts counts for little.
+    m = side.filter(side.mutual).group_by(node=side.me).agg(partners=lambda x: x.count())
+    s = side.left_join(m, side.other == m.node)
+    s = s.mutate(standing=1.0 - (-(s.partners.fill_null(0).cast("float64")) / 3.0).exp())
     per = s.group_by(person=s.me).agg(
         generosity=(saturate(s.given, 1.0) * (0.25 + 0.75 * s.reciprocity)).sum(),
         min_sum=ibis.least(s.given, s.received).sum(),
         max_sum=ibis.greatest(s.given, s.received).sum(),
         turns=s.turns.sum(),
+        dialogue_partners=(s.standing * saturate(s.turns, 2.0)).sum(),
+        tie_reciprocity=(s.standing * s.reciprocity).sum(),
         initiated_mutual=s.count(where=s.initiated & s.mutual),
         answered_first=s.count(where=~s.initiated & s.mutual),
         initiated=s.count(where=s.initiated),
@@ -211,7 +242,8 @@ def relational_parts(
         given_to=s.count(where=s.given > 0),
     )
     per = per.mutate(
-        reciprocity=(per.max_sum > 0).ifelse(per.min_sum / per.max_sum, 0.0),
+        mutual_share=(per.max_sum > 0).ifelse(per.min_sum / per.max_sum, 0.0),
+        reciprocity=per.tie_reciprocity / (per.ties + SHRINK_PEOPLE),
         initiative=per.initiated_mutual + 0.5 * per.answered_first,
     )
     out = acts.select(
@@ -223,7 +255,7 @@ def relational_parts(
     out = left_join(out, appreciated, "person")
     rw = relational_weight.rename(person="node", relational_weight="pagerank")
     out = left_join(out, rw, "person")
-    return out.mutate(dialogue=out.turns.fill_null(0) + out.sparked.fill_null(0))
+    return out.mutate(dialogue=out.dialogue_partners.fill_null(0) + out.sparked.fill_null(0))
 
 
 def broadcast_parts(
