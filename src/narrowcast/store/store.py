@@ -47,6 +47,9 @@ __all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
 
 SCHEMA_VERSION = 1
 
+#: DuckDB's memory during an import; beyond it, uncommitted rows spill to a temporary file.
+IMPORT_MEMORY_MB = 400
+
 _SQL_TYPES = {
     pa.string(): "VARCHAR",
     pa.int64(): "BIGINT",
@@ -365,6 +368,23 @@ class Store:
         started_at = datetime.now(UTC)
         real_files = [p for p in parsed.paths if p.is_file()]
         hashes = {p: sha256_of(p) for p in real_files}
+        # An import is one transaction, and DuckDB keeps a transaction's new rows in memory
+        # unless told to spill them: a limit keeps a large archive's text from filling RAM.
+        self._q(f"SET memory_limit = '{IMPORT_MEMORY_MB}MB'")
+        try:
+            return self._load(parsed, progress, started, started_at, real_files, hashes)
+        finally:
+            self._q("RESET memory_limit")
+
+    def _load(
+        self,
+        parsed: Parsed,
+        progress: ProgressCallback | None,
+        started: float,
+        started_at: datetime,
+        real_files: list[Path],
+        hashes: dict[Path, Any],
+    ) -> ImportResult:
         with self.transaction():
             import_id = self._one("SELECT coalesce(max(import_id), 0) + 1 FROM imports")
             people_before = self._one("SELECT count(*) FROM people")
