@@ -126,7 +126,12 @@ class ImportResult:
 
     def summary(self) -> str:
         """One line for people: what was added, skipped and how fast."""
-        files = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files"
+        if not self.paths:
+            files = "(generated)"
+        elif len(self.paths) == 1:
+            files = self.paths[0]
+        else:
+            files = f"{len(self.paths)} files"
         rate = self.events_read / self.seconds if self.seconds > 0 else 0.0
         parts = [
             f"{self.events_added:,} events added",
