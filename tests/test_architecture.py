@@ -23,7 +23,8 @@ ALLOWED = {
     "engines": {"model", "measures"},
     "evaluate": {"model", "measures"},
     "scoring": {"model", "store", "measures", "engines", "evaluate"},
-    "api": {"model", "importers", "store", "measures", "synthetic", "scoring"},
+    "evaluation": {"model", "importers", "store", "measures", "engines", "evaluate", "scoring"},
+    "api": {"model", "importers", "store", "measures", "synthetic", "scoring", "evaluation"},
     "cli": {"api", "model", "importers", "store"},
 }
 # The store reads files only to hash them for the import log (importers._common.sha256_of).

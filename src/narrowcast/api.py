@@ -7,6 +7,7 @@ from os import PathLike
 from typing import Any
 
 from narrowcast.config import default_db
+from narrowcast.evaluation import evaluate, markdown, write_report
 from narrowcast.importers import read
 from narrowcast.model import ProgressCallback
 from narrowcast.scoring import COMPONENTS, Scores, circle, fit, score, show, suggest, top
@@ -17,13 +18,16 @@ __all__ = [
     "Scores",
     "circle",
     "demo",
+    "evaluate",
     "fit",
     "import_files",
     "info",
+    "markdown",
     "score",
     "show",
     "suggest",
     "top",
+    "write_report",
 ]
 
 

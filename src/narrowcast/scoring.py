@@ -48,6 +48,12 @@ _PARTS = ("support", "feedback", "amplification", "conversation")
 
 Db = str | PathLike[str] | None
 
+# Tie columns the pipeline needs on its way and no reader does: not kept in the store.
+_WORKING_TIE_COLUMNS = re.compile(
+    r"(support|feedback|amplification|messages)_(lo|hi)$"
+    r"|(first_t_|kinds|volume)"
+)
+
 
 class PersonNotFound(NarrowcastError, LookupError):
     """No person with that id or handle in the store."""
@@ -234,7 +240,8 @@ def score(
                 "seconds": round(time.perf_counter() - started, 2),
                 "version": __version__,
             }
-            store.save_scores(measured.people.get_name(), measured.ties.get_name(), run)
+            kept = [c for c in measured.ties.columns if not _WORKING_TIE_COLUMNS.match(c)]
+            store.save_scores(measured.people.get_name(), measured.ties.get_name(), run, kept)
         finally:
             runner.close()
     return Scores(str(path), run)
@@ -478,7 +485,9 @@ def suggest(
                 FROM ties WHERE (lo = $1 OR hi = $1) AND events_public > 0
             ),
             circle AS (SELECT * FROM mine WHERE v > 0 ORDER BY v DESC, c LIMIT $2),
-            known AS (SELECT c FROM mine),
+            -- Anyone met, in public or in private, is not a suggestion.
+            known AS (SELECT CASE WHEN lo = $1 THEN hi ELSE lo END AS c
+                      FROM ties WHERE lo = $1 OR hi = $1),
             theirs AS (
                 SELECT ci.c, ci.v,
                        CASE WHEN t.lo = ci.c THEN t.hi ELSE t.lo END AS x,

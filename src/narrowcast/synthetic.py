@@ -134,13 +134,15 @@ def generate(
         How many event rows (at least 1000). The population grows with it: about one person
         per 25 events, at least 300, plus the planted accounts.
     seed
-        Random seed (a non-negative int): the same ``(events, seed)`` gives the same rows.
+        Random seed (a non-negative int). The same arguments give the same rows, byte for
+        byte; event ids name the seed and size, so two sizes or seeds never share an id.
     start
         When the community's time span begins (a naive datetime is taken as UTC).
     days
         Length of the span: every timestamp is in ``[start, start + days)``.
     window
-        Most rows generated (and held in memory) at once, at least 1000.
+        Most rows generated (and held in memory) at once, at least 1000. Each window has its
+        own random stream, so the rows depend on it too.
 
     Returns
     -------
@@ -150,8 +152,9 @@ def generate(
 
     Notes
     -----
-    Rows come out in chunks of at most ``window`` rows: the planted roles first, then the
-    background windows, then the ``people`` rows of everyone who appeared. A chunk's
+    Rows come out in chunks of at most ``window`` (and 131,072) rows: the planted roles
+    first, then the background windows, then the ``people`` rows of everyone who appeared
+    (id, handle, display name, audience size, creation time). A chunk's
     ``bytes_read`` is the number of events generated so far and ``total_bytes`` is
     ``events``, so a progress bar fills as rows are made.
 
@@ -224,8 +227,18 @@ class _Spec:
 class Community:
     """A generated community: rows to load, and who plays each planted role.
 
-    ``parsed`` streams its chunks once (as an importer's output does); :meth:`chunks` and
-    :meth:`table` generate the same rows again from the start.
+    Attributes
+    ----------
+    parsed
+        What :meth:`narrowcast.store.Store.load` takes (format and platform ``synthetic``,
+        no paths). Its chunks stream once, as an importer's do; :meth:`chunks` and
+        :meth:`table` generate the same rows again from the start.
+    roles
+        Role name (see :data:`ROLES`) -> the ids of the people in it (``synthetic:potus``).
+    events
+        How many events were asked for, and are generated.
+    seed
+        The random seed.
     """
 
     parsed: Parsed
@@ -242,6 +255,9 @@ class Community:
         """Every row of one table (``events`` or ``people``), collected into memory.
 
         For tests and evaluation at sizes that fit in memory; the store reads the stream.
+
+        >>> generate(1_000).table("people").column("handle").to_pylist()[-3:]
+        ['bot8', 'bot9', 'bot10']
         """
         if name not in ("events", "people"):
             raise ParameterError.expected("name", "Community.table", "events or people", name)
@@ -867,8 +883,9 @@ def _planted(
     rows.reply_to(_LIKE, fposts, np.full(fp, julie), hours(fposts.ts, 0.1, 6), makes=False)
 
     def julie_answers(d: int, items: _Made) -> np.ndarray:
-        # Everything addressed to her is answered; a friend answers back at first, then less.
-        return (items.target == julie) | (rng.random(len(items)) < 0.9 * 0.7 ** (d - 1))
+        # Everything addressed to her is answered, and what she starts is answered by the
+        # friend; then a friend answers back less and less.
+        return (items.target == julie) | (d == 1) | (rng.random(len(items)) < 0.7 ** (d - 1))
 
     def julie_dialogue(first: _Made, kind: int) -> list[_Made]:
         private = kind == _MESSAGE

@@ -24,6 +24,9 @@ __all__ = ["DuckDBRunner", "pagerank_sparse"]
 
 _RUN = itertools.count()
 
+#: DuckDB's memory while scoring (intermediate tables spill beyond it).
+SCORING_MEMORY_MB = 3000
+
 
 class DuckDBRunner:
     """Runs the measures on a DuckDB connection (a store's ``con``).
@@ -53,6 +56,10 @@ class DuckDBRunner:
         self.progress = progress
         self._prefix = f"_nc{next(_RUN)}_"
         self._made: list[str] = []
+        # Intermediate tables are temporary (in memory); past this limit DuckDB spills
+        # them to its temporary directory instead of growing without bound.
+        self.memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute(f"SET memory_limit = '{SCORING_MEMORY_MB}MB'").fetchall()
 
     def events(self) -> ir.Table:
         """The store's event log with person keys as ``actor`` and ``target``."""
@@ -100,10 +107,11 @@ class DuckDBRunner:
         return self.from_arrow(result, name)
 
     def close(self) -> None:
-        """Drop the intermediate tables."""
+        """Drop the intermediate tables and restore the memory limit."""
         for table in self._made:
             self.con.execute(f'DROP TABLE IF EXISTS "{table}"').fetchall()
         self._made.clear()
+        self.con.execute(f"SET memory_limit = '{self.memory_limit}'").fetchall()
 
 
 def pagerank_sparse(

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from narrowcast.evaluate.metrics import roc_auc
 from narrowcast.measures.params import TIE_FEATURES, TIE_WEIGHTS
 
-__all__ = ["FitResult", "feature_matrix", "fit_tie_weights", "roc_auc"]
+__all__ = ["FitResult", "feature_matrix", "fit_tie_weights"]
 
 
 @dataclass
@@ -35,21 +36,6 @@ def feature_matrix(ties: pd.DataFrame) -> np.ndarray:
     column is the ``private`` feature)."""
     cols = ["private_feature" if f == "private" else f for f in TIE_FEATURES]
     return ties[cols].to_numpy(dtype=float, na_value=0.0)
-
-
-def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
-    """Area under the ROC curve: the chance a random positive outscores a random negative
-    (ties count half). None when only one class is present.
-
-    >>> roc_auc(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 0, 1, 0]))
-    0.75
-    """
-    from sklearn.metrics import roc_auc_score
-
-    labels = np.asarray(labels).astype(int)
-    if labels.min(initial=0) == labels.max(initial=0) or len(set(labels.tolist())) < 2:
-        return None
-    return float(roc_auc_score(labels, scores))
 
 
 def fit_tie_weights(ties: pd.DataFrame, labels: np.ndarray, *, seed: int = 0) -> FitResult:

@@ -14,9 +14,31 @@ import ibis.expr.types as ir
 
 from narrowcast.measures.params import CONVERSATION_KINDS, KIND_WEIGHTS, VALUE_PARTS
 
-__all__ = ["DAY_SECONDS", "as_of", "decayed", "interactions", "items", "last_event_time"]
+__all__ = [
+    "DAY_SECONDS",
+    "MEASURED_COLUMNS",
+    "as_of",
+    "decayed",
+    "interactions",
+    "items",
+    "last_event_time",
+]
 
 DAY_SECONDS = 86_400.0
+
+#: The event-log columns the measures read.
+MEASURED_COLUMNS = (
+    "ts",
+    "platform",
+    "actor",
+    "kind",
+    "target",
+    "content_id",
+    "parent_id",
+    "thread_id",
+    "visibility",
+    "quantity",
+)
 
 
 def last_event_time(events: ir.Table) -> ir.Scalar:
@@ -37,9 +59,10 @@ def decayed(events: ir.Table, moment: datetime, half_life_days: float) -> ir.Tab
     where :math:`q_e` is the event's quantity (a view count, one otherwise) and :math:`h`
     the half-life. Added columns: ``t`` (epoch seconds), ``age_days``, ``decay``
     (:math:`2^{-\\mathrm{age}/h}`), ``w`` and ``kind_weight`` (:data:`KIND_WEIGHTS`).
+    Only :data:`MEASURED_COLUMNS` are kept: no measure reads ids of events or their text.
     """
     t0 = ibis.literal(moment).epoch_seconds()
-    e = as_of(events, moment)
+    e = as_of(events, moment).select(*MEASURED_COLUMNS)
     e = e.mutate(t=e.ts.epoch_seconds())
     e = e.mutate(age_days=(t0 - e.t) / DAY_SECONDS)
     ln2 = 0.6931471805599453
@@ -65,7 +88,13 @@ def interactions(events: ir.Table) -> ir.Table:
         & (events.kind_weight > 0)
     )
     part_of = {kind: part for part, kinds in VALUE_PARTS.items() for kind in kinds}
-    return e.mutate(
+    return e.select(
+        "platform",
+        "kind",
+        "content_id",
+        "t",
+        "w",
+        "kind_weight",
         src=e.actor,
         dst=e.target,
         conversation=e.kind.isin(CONVERSATION_KINDS),

@@ -18,14 +18,6 @@ def _n(x: Any) -> float:
     return 0.0 if x is None or x != x else float(x)  # None and NaN are nothing
 
 
-def _hours(h: float) -> str:
-    if h < 1:
-        return f"{max(1, round(h * 60))} min"
-    if h < 48:
-        return f"{h:.0f} h"
-    return f"{h / 24:.0f} days"
-
-
 def _rank(pct: Any) -> str:
     """Where a percentile puts someone, in words: "in the top 3%", "below the median"."""
     p = _n(pct)
@@ -42,9 +34,8 @@ def _plural(n: float, word: str) -> str:
 def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
     """One sentence per component, from the row's own figures.
 
-    >>> component_sentences({"addressed": 212, "answered": 172, "answer_hours": 3.2,
-    ...                      "listening": 0.81})["listening"]
-    'answers 81% of the 212 replies, mentions and messages addressed to them, median 3 h'
+    >>> component_sentences({"addressed_public": 212, "answered_public": 172})["listening"]
+    'answers 81% of the 212 public replies and mentions addressed to them'
     """
     r = {k: row.get(k) for k in row}
     s: dict[str, str] = {}
@@ -79,18 +70,17 @@ def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
         f"gave to {_plural(given_to, 'person')}, {round(_n(r.get('mutual_ties'))):,} of whom "
         "gave back".replace("persons", "people")
     )
-    addressed = _n(r.get("addressed"))
+    # Community-wide outputs never show private figures: the public conversation only.
+    addressed = _n(r.get("addressed_public"))
     if addressed:
-        share = _n(r.get("listening")) * 100
+        share = _n(r.get("answered_public")) / addressed * 100
         text = (
-            f"answers {share:.0f}% of the {addressed:,.0f} replies, mentions and messages "
+            f"answers {share:.0f}% of the {addressed:,.0f} public replies and mentions "
             "addressed to them"
         )
-        if r.get("answer_hours") is not None and _n(r.get("answered")):
-            text += f", median {_hours(_n(r.get('answer_hours')))}"
         s["listening"] = text
     else:
-        s["listening"] = "nobody has addressed them yet"
+        s["listening"] = "nobody has addressed them in public yet"
     s["reciprocity"] = (
         f"{round(_n(r.get('mutual_ties'))):,} of their {_plural(_n(r.get('ties')), 'tie')} are "
         f"mutual; {_n(r.get('mutual_share')) * 100:.0f}% of what flows through them is"
@@ -121,7 +111,7 @@ def explanation(row: Mapping[str, Any]) -> str:
     """Two sentences: each score with the components that carry it most.
 
     >>> explanation({"broadcast": 95, "relational": 12, "reach_pct": 99, "engagers": 300,
-    ...              "addressed": 40, "answered": 0, "listening": 0.0, "listening_pct": 0})
+    ...              "addressed_public": 40, "answered_public": 0, "listening_pct": 0})
     ... # doctest: +ELLIPSIS
     'Broadcast 95/100: 300 people engaged with them... Relational 12/100: ...'
     """

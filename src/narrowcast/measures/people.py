@@ -90,15 +90,19 @@ def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
     listening. An event is answered when x's next conversational act toward its sender
     comes within the answer window, or when x acknowledged the item itself (liked or replied
     to it, :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
-    ``addressed`` and ``answered`` (counts), ``addressers``, ``answer_hours`` (median time
-    to a reply).
+    ``addressed`` and ``answered`` (counts; ``_public`` without private messages),
+    ``addressers``, ``answer_hours`` (median time to a reply).
     """
     s = steps.filter(steps.conversation)
     s = s.left_join(thanked, ["platform", "content_id"])
     s = s.mutate(heard=s.answered | s.platform_right.notnull())
+    pub = ~s.private
     events = s.group_by(person=s.dst).agg(
         addressed=s.count(),
         answered=s.count(where=s.heard),
+        # What community-wide explanations may say: public figures only.
+        addressed_public=s.count(where=pub),
+        answered_public=s.count(where=pub & (s.answered_public | s.platform_right.notnull())),
         addressers=s.src.nunique(),
         answer_hours=(s.answer_seconds / 3600.0).median(where=s.answered),
     )
@@ -117,14 +121,18 @@ def activity(events: ir.Table) -> ir.Table:
     person seen in one week is not yet "consistent".
     """
     e = events.filter(events.actor.notnull())
+    # Weeks are counted from each person's first act, so active weeks never exceed the span.
+    first = e.t.min().over(ibis.window(group_by=e.actor))
+    e = e.mutate(week=((e.t - first) / WEEK_SECONDS).floor())
     a = e.group_by(person=e.actor).agg(
         first_t=e.t.min(),
         last_t=e.t.max(),
-        active_weeks=(e.t / WEEK_SECONDS).floor().nunique(),
+        active_weeks=e.week.nunique(),
         items=e.decay.sum(where=e.content_id.notnull()),
         posts=e.count(where=e.kind == "post"),
+        span_weeks=e.week.max() + 1,
     )
-    span = ((a.last_t - a.first_t) / WEEK_SECONDS).floor() + 1
+    span = a.span_weeks
     return a.mutate(consistency=a.active_weeks.cast("float64") / (span + 4))
 
 

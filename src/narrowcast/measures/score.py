@@ -178,14 +178,17 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)
         if c not in ("listening", "appreciated_giving")
     }
-    p = p.mutate(**fill)
+    p = runner.materialize(p.mutate(**fill), "people_raw")
+    # Materialised between steps so that no percentile window is computed twice.
     p = p.mutate(
         **{f"{c}_pct": percentile(p[c]) for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)}
     )
+    p = runner.materialize(p, "people_pct")
     p = p.mutate(
         broadcast_raw=blend(p, BROADCAST_WEIGHTS),
         relational_raw=blend(p, RELATIONAL_WEIGHTS),
     )
+    p = runner.materialize(p, "people_blend")
     p = p.mutate(broadcast=percentile(p.broadcast_raw), relational=percentile(p.relational_raw))
     people = runner.materialize(p, "people")
     return Measured(people=people, ties=ties, as_of=moment, params=params)

@@ -41,26 +41,36 @@ def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.
     in time order; an event is a *turn* when the previous one went the other way within
     ``answer_window_days`` (a back-and-forth step), and *answered* when the next one does.
     Adds ``lo``, ``hi``, ``fwd`` (the actor is ``lo``), ``turn``, ``answered`` and
-    ``answer_seconds``. Non-conversational events get false flags.
+    ``answer_seconds``, and ``turn_public`` and ``answered_public``, the same within the
+    public conversation only. Non-conversational events get false flags.
     """
     e = interactions.mutate(
         lo=ibis.least(interactions.src, interactions.dst),
         hi=ibis.greatest(interactions.src, interactions.dst),
     )
     e = e.mutate(fwd=e.src == e.lo)
-    win = ibis.window(group_by=[e.lo, e.hi, e.conversation], order_by=[e.t, e.src])
     window = answer_window_days * DAY_SECONDS
-    prev_src, prev_t = e.src.lag().over(win), e.t.lag().over(win)
-    next_src, next_t = e.src.lead().over(win), e.t.lead().over(win)
-    e = e.mutate(
-        turn=e.conversation & (prev_src != e.src).fill_null(False) & (e.t - prev_t <= window),
-        answered=e.conversation & (next_src != e.src).fill_null(False) & (next_t - e.t <= window),
-        answer_seconds=next_t - e.t,
+
+    def flags(win: ibis.Window) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.NumericValue]:
+        prev_src, prev_t = e.src.lag().over(win), e.t.lag().over(win)
+        next_src, next_t = e.src.lead().over(win), e.t.lead().over(win)
+        turn = e.conversation & (prev_src != e.src).fill_null(False) & (e.t - prev_t <= window)
+        answered = e.conversation & (next_src != e.src).fill_null(False) & (next_t - e.t <= window)
+        return turn.fill_null(False), answered.fill_null(False), next_t - e.t
+
+    order = [e.t, e.src]
+    turn, answered, wait = flags(ibis.window(group_by=[e.lo, e.hi, e.conversation], order_by=order))
+    # The public figures come from the public conversation alone: a public reply that
+    # answers a private message is not a public turn (nothing private shows through).
+    turn_pub, answered_pub, _ = flags(
+        ibis.window(group_by=[e.lo, e.hi, e.conversation, e.private], order_by=order)
     )
     return e.mutate(
-        turn=e.turn.fill_null(False),
-        answered=e.answered.fill_null(False),
-        answer_seconds=(e.answered.fill_null(False)).ifelse(e.answer_seconds, ibis.null()),
+        turn=turn,
+        answered=answered,
+        answer_seconds=answered.ifelse(wait, ibis.null()),
+        turn_public=turn_pub & ~e.private,
+        answered_public=answered_pub & ~e.private,
     )
 
 
@@ -94,7 +104,7 @@ def tie_totals(steps: ir.Table) -> ir.Table:
         "addressed": (s.w, s.conversation),
         "answered": (s.w, s.conversation & s.answered),
         "addressed_public": (s.w, s.conversation & pub),
-        "answered_public": (s.w, s.conversation & s.answered & pub),
+        "answered_public": (s.w, s.conversation & s.answered_public),
     }.items():
         for who, agg in side(value, cond).items():
             aggs[f"{name}_{who}"] = agg
@@ -103,9 +113,10 @@ def tie_totals(steps: ir.Table) -> ir.Table:
         first_t_hi=s.t.min(where=~s.fwd),
         events=s.count(),
         events_public=s.count(where=pub),
+        volume=s.w.sum(),
         private=s.w.sum(where=s.private),
         turns=s.w.sum(where=s.turn),
-        turns_public=s.w.sum(where=s.turn & pub),
+        turns_public=s.w.sum(where=s.turn_public),
         kinds=s.kind.nunique(),
         kinds_public=s.kind.nunique(where=pub),
         first_t=s.t.min(),

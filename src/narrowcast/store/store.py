@@ -607,9 +607,16 @@ class Store:
 
     # -- scores --------------------------------------------------------------------------
 
-    def save_scores(self, people_table: str, ties_table: str, run: dict[str, Any]) -> None:
-        """Keep a scoring run's results (from the connection's tables of those names),
-        replacing the previous run's, in one transaction."""
+    def save_scores(
+        self,
+        people_table: str,
+        ties_table: str,
+        run: dict[str, Any],
+        tie_columns: list[str] | None = None,
+    ) -> None:
+        """Keep a scoring run's results (from the connection's tables of those names, the
+        ties' ``tie_columns`` or all), replacing the previous run's, in one transaction."""
+        tie_cols = ", ".join(f'"{c}"' for c in tie_columns) if tie_columns else "*"
         with self.transaction():
             self._q(
                 f"""CREATE OR REPLACE TABLE scores AS
@@ -617,7 +624,7 @@ class Store:
                            s.* RENAME (person AS key)
                     FROM "{people_table}" s JOIN people p ON p.key = s.person"""
             )
-            self._q(f'CREATE OR REPLACE TABLE ties AS SELECT * FROM "{ties_table}"')
+            self._q(f'CREATE OR REPLACE TABLE ties AS SELECT {tie_cols} FROM "{ties_table}"')
             self._q("CREATE OR REPLACE TABLE score_run (key VARCHAR, value VARCHAR)")
             self._q(
                 "INSERT INTO score_run VALUES " + ", ".join(["(?, ?)"] * len(run)),

@@ -1,0 +1,310 @@
+"""Tie features on hand-made logs: every expected value is worked out in the docstrings.
+
+Kind weights (``narrowcast.measures.params.KIND_WEIGHTS``): reply and message 1.0, quote 0.8,
+share 0.6, mention 0.5, like 0.2. Unless a test says otherwise the half-life is
+:data:`NO_DECAY` (1e9 days), so every event weighs its kind weight (2^(-age/h) = 1 to 1e-7)
+and T is the last event.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import ibis
+import pytest
+
+import narrowcast
+from narrowcast.measures.params import TIE_WEIGHTS
+from narrowcast.measures.ties import tie_strength
+from tests.measures._logs import NO_DECAY, at, pair, scored
+
+APPROX = {"rel": 1e-6, "abs": 1e-9}
+
+#: ada-bob: a reply each way within a day (one turn), ada also likes, bob also shares.
+#: ada-cy: cy mentions ada, ada answers 20 days later (outside the 7-day window: no turn).
+#: ada-dan: private messages only, one each way a day apart (one private turn).
+#: eve-fay: five kinds from eve, none back (multiplexity caps at 1).
+#: gus-hal answers after 6.9 days (a turn); ivy-jon after 7.1 days (no turn).
+LOG = """
+day   actor  kind     target  content  parent
+0     ada    post     -       p1       -
+1     bob    reply    ada     r1       p1
+2     ada    reply    bob     r2       r1
+2     ada    like     bob     -        r1
+3     bob    share    ada     -        p1
+4     cy     mention  ada     m1       -
+24    ada    reply    cy      r3       m1
+5     dan    message  ada     -        -
+6     ada    message  dan     -        -
+1     eve    reply    fay     e1       -
+1     eve    like     fay     -        -
+1     eve    share    fay     -        -
+1     eve    mention  fay     e2       -
+1     eve    quote    fay     e3       -
+10    gus    mention  hal     g1       -
+16.9  hal    reply    gus     h1       g1
+10    ivy    mention  jon     i1       -
+17.1  jon    reply    ivy     j1       i1
+"""
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ties") / "store.duckdb"
+    scored(LOG, path, half_life=NO_DECAY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def public(db: Path) -> dict[tuple[str, str], dict]:
+    ties = narrowcast.Scores(str(db), {}).ties()
+    return {(r["a"].split(":")[1], r["b"].split(":")[1]): r for r in ties.to_dict("records")}
+
+
+@pytest.fixture(scope="module")
+def everything(db: Path) -> dict[tuple[str, str], dict]:
+    ties = narrowcast.Scores(str(db), {}).ties(include_private=True)
+    return {(r["a"].split(":")[1], r["b"].split(":")[1]): r for r in ties.to_dict("records")}
+
+
+def test_giving_is_kind_weighted_per_side(db):
+    """ada gave bob a reply (1.0) and a like (0.2): 1.2; bob gave ada a reply (1.0) and a
+    share (0.6): 1.6."""
+    t = pair(db, "ada", "bob")
+    assert t["given_ada"] == pytest.approx(1.2, **APPROX)
+    assert t["given_bob"] == pytest.approx(1.6, **APPROX)
+
+
+def test_reciprocity_is_the_smaller_giving_over_the_larger(db):
+    """ada-bob: min(1.2, 1.6) / max(1.2, 1.6) = 0.75. ada-cy: cy mentioned (0.5), ada
+    replied (1.0): 0.5. eve-fay: fay never gave back: 0."""
+    assert pair(db, "ada", "bob")["reciprocity"] == pytest.approx(0.75, **APPROX)
+    assert pair(db, "ada", "cy")["reciprocity"] == pytest.approx(0.5, **APPROX)
+    assert pair(db, "eve", "fay")["reciprocity"] == 0
+
+
+def test_reciprocity_is_symmetric_in_the_pair(db):
+    """The unordered pair has one reciprocity, whichever side gave more."""
+    t = pair(db, "bob", "ada")
+    assert t["reciprocity"] == pytest.approx(
+        min(t["given_ada"], t["given_bob"]) / max(t["given_ada"], t["given_bob"]), **APPROX
+    )
+
+
+def test_multiplexity_is_distinct_kinds_over_four_at_most_one(db):
+    """ada-bob: reply, like, share = 3/4. ada-cy: mention, reply = 2/4. ada-dan: message =
+    1/4. eve-fay: reply, like, share, mention, quote = 5/4, capped at 1."""
+    assert pair(db, "ada", "bob")["multiplexity"] == 0.75
+    assert pair(db, "ada", "cy")["multiplexity"] == 0.5
+    assert pair(db, "ada", "dan")["multiplexity"] == 0.25
+    assert pair(db, "eve", "fay")["multiplexity"] == 1.0
+
+
+def test_a_reply_answered_within_the_window_is_one_turn(db):
+    """bob replied on day 1, ada answered on day 2: one turn, dialogue = 1 - e^(-1/3).
+    The like and the share are not conversation and add no turn."""
+    t = pair(db, "ada", "bob")
+    assert t["turns"] == pytest.approx(1.0, **APPROX)
+    assert t["dialogue"] == pytest.approx(1 - math.exp(-1 / 3), **APPROX)
+
+
+def test_an_answer_after_the_window_is_no_turn(db):
+    """cy mentioned ada on day 4, ada answered on day 24: 20 days > 7, no turn, dialogue 0."""
+    t = pair(db, "ada", "cy")
+    assert t["turns"] == 0
+    assert t["dialogue"] == 0
+
+
+def test_the_answer_window_is_seven_days(db):
+    """hal answered gus after 6.9 days: one turn; jon answered ivy after 7.1 days: none."""
+    assert pair(db, "gus", "hal")["turns"] == pytest.approx(1.0, **APPROX)
+    assert pair(db, "ivy", "jon")["turns"] == 0
+
+
+def test_answered_counts_what_the_other_side_answered(db):
+    """In ada-bob, bob's reply (1.0) was answered by ada; ada's reply was not answered."""
+    t = pair(db, "ada", "bob")
+    assert t["addressed_bob"] == pytest.approx(1.0, **APPROX)
+    assert t["answered_bob"] == pytest.approx(1.0, **APPROX)
+    assert t["addressed_ada"] == pytest.approx(1.0, **APPROX)
+    assert t["answered_ada"] == 0
+
+
+def test_intensity_saturates_the_total_giving(db):
+    """ada-bob gave 1.2 + 1.6 = 2.8 in all: intensity = 1 - e^(-2.8/5)."""
+    assert pair(db, "ada", "bob")["intensity"] == pytest.approx(1 - math.exp(-2.8 / 5), **APPROX)
+
+
+def test_duration_is_first_to_last_interaction(db):
+    """ada-cy: day 4 to day 24, 20 days: duration = 1 - e^(-20/90)."""
+    assert pair(db, "ada", "cy")["duration"] == pytest.approx(1 - math.exp(-20 / 90), **APPROX)
+
+
+def test_without_decay_every_tie_is_recent(db):
+    """With a half-life of 1e9 days, recency 2^(-age/h) is 1 for every tie."""
+    for a, b in (("ada", "bob"), ("ada", "cy"), ("gus", "hal")):
+        assert pair(db, a, b)["recency"] == pytest.approx(1.0, **APPROX)
+
+
+def test_a_private_only_tie_is_shown_only_with_include_private(public, everything):
+    """ada-dan exchanged only private messages: absent from ``ties()``, present with
+    ``include_private=True``: reciprocity 1 (1.0 each way), one turn, private feature
+    1 - e^(-2/3) over two decayed private messages."""
+    assert ("ada", "dan") not in public
+    t = everything[("ada", "dan")]
+    assert t["reciprocity"] == pytest.approx(1.0, **APPROX)
+    assert t["dialogue"] == pytest.approx(1 - math.exp(-1 / 3), **APPROX)
+    assert t["private"] == pytest.approx(1 - math.exp(-2 / 3), **APPROX)
+    assert t["events"] == 2
+
+
+LEAK_LOG = """
+day  actor  kind     target  content  parent
+0    dan    message  ada     -        -
+1    ada    mention  dan     m1       -
+0    bob    mention  cy      m2       -
+"""
+
+
+def test_public_figures_do_not_reveal_a_private_message(tmp_path):
+    """dan messaged ada privately, then ada mentioned dan in public. In public, ada-dan is
+    one mention, exactly like bob-cy: no turn, dialogue 0, the same strength and value. A
+    turn would tell third parties that a private message came before."""
+    ties = {
+        frozenset((r["a"], r["b"])): r
+        for r in scored(LEAK_LOG, tmp_path / "s.duckdb", half_life=NO_DECAY)
+        .ties()
+        .to_dict("records")
+    }
+    leak = ties[frozenset(("csv:ada", "csv:dan"))]
+    plain = ties[frozenset(("csv:bob", "csv:cy"))]
+    assert leak["dialogue"] == 0
+    assert leak["strength"] == pytest.approx(plain["strength"])
+    assert sorted([leak["value_to_a"], leak["value_to_b"]]) == pytest.approx(
+        sorted([plain["value_to_a"], plain["value_to_b"]])
+    )
+
+
+def test_the_public_view_has_no_private_column(public):
+    assert "private" not in next(iter(public.values()))
+
+
+def test_public_ties_show_the_same_figures_in_both_views(public, everything):
+    """ada-bob has no private event: its public and all-channel figures are the same."""
+    for column in ("intensity", "reciprocity", "multiplexity", "dialogue", "strength"):
+        assert public[("ada", "bob")][column] == pytest.approx(everything[("ada", "bob")][column])
+    assert everything[("ada", "bob")]["private"] == 0
+
+
+def test_strength_is_the_weighted_mean_of_the_features(everything):
+    """The default weights sum to 1: strength = sum of weight x feature."""
+    for t in everything.values():
+        expected = sum(w * t[f] for f, w in TIE_WEIGHTS.items())
+        assert t["strength"] == pytest.approx(expected, **APPROX)
+
+
+def test_value_to_me_is_what_the_other_gives_scaled_by_reciprocity(db):
+    """Value to ada in ada-bob: bob's feedback (a reply) 1 - e^(-1/2), amplification (a
+    share) 1 - e^(-1/2), conversation (one turn) 1 - e^(-1/3), support 0; their mean times
+    (1/2 + 1/2 x 0.75)."""
+    t = pair(db, "ada", "bob")
+    parts = [0.0, 1 - math.exp(-1 / 2), 1 - math.exp(-1 / 2), 1 - math.exp(-1 / 3)]
+    assert t["feedback_to_ada"] == pytest.approx(parts[1], **APPROX)
+    assert t["value_to_ada"] == pytest.approx(sum(parts) / 4 * 0.875, **APPROX)
+
+
+DECAY_LOG = """
+day  actor  kind  target  content  parent
+0    ada    like  bob     -        -
+10   ada    like  cy      -        -
+"""
+
+
+def test_an_older_event_weighs_less(tmp_path):
+    """Half-life 10 days, T = day 10. The like to bob is 10 days old: w = 0.2 x 2^(-1) =
+    0.1; the like to cy is fresh: 0.2. Recency halves the same way."""
+    scored(DECAY_LOG, tmp_path / "s.duckdb", half_life=10)
+    bob, cy = pair(tmp_path / "s.duckdb", "ada", "bob"), pair(tmp_path / "s.duckdb", "ada", "cy")
+    assert bob["given_ada"] == pytest.approx(0.1, **APPROX)
+    assert cy["given_ada"] == pytest.approx(0.2, **APPROX)
+    assert bob["intensity"] == pytest.approx(1 - math.exp(-0.1 / 5), **APPROX)
+    assert bob["recency"] == pytest.approx(0.5, **APPROX)
+    assert cy["recency"] == pytest.approx(1.0, **APPROX)
+
+
+LATE_LOG = """
+day  actor  kind   target  content  parent
+0    ada    reply  bob     r1       -
+1    bob    reply  ada     r2       r1
+30   ada    like   bob     -        r2
+30   cy     like   ada     -        -
+"""
+
+
+def test_events_after_as_of_are_ignored(tmp_path):
+    """Scored as of day 10: ada's like on day 30 is not in ada-bob (given 1.0, one kind),
+    and cy, who only acted on day 30, has no tie and no score."""
+    db = tmp_path / "s.duckdb"
+    s = scored(LATE_LOG, db, as_of=at(10), half_life=NO_DECAY)
+    assert s.run["events"] == 2
+    assert s.run["as_of"] == at(10).isoformat()
+    t = pair(db, "ada", "bob")
+    assert t["given_ada"] == pytest.approx(1.0, **APPROX)
+    assert t["multiplexity"] == 0.25
+    assert pair(db, "ada", "cy") is None
+    assert "csv:cy" not in set(s.people.person)
+
+
+#: One tie's features, all channels and public, as :func:`tie_features` names them.
+FEATURE_ROW = (
+    {
+        "intensity": 0.2,
+        "reciprocity": 0.4,
+        "multiplexity": 0.5,
+        "dialogue": 0.6,
+        "recency": 0.8,
+        "duration": 0.1,
+        "embeddedness": 0.3,
+        "private_feature": 0.9,
+    }
+    | {
+        f"{f}_public": x
+        for f, x in {"intensity": 0.1, "reciprocity": 0.4, "multiplexity": 0.25}.items()
+    }
+    | {f"{f}_public": 0.0 for f in ("dialogue", "recency", "duration")}
+)
+
+
+def _strength(weights: dict[str, float], public: bool = False) -> float:
+    features = ibis.memtable([FEATURE_ROW])
+    expr = features.select(s=tie_strength(features, weights, public=public))
+    return float(ibis.duckdb.connect().execute(expr).s.iloc[0])
+
+
+def test_strength_divides_by_the_sum_of_the_weights():
+    """Default weights (sum 1): .25 x .2 + .15 x .4 + .10 x .5 + .15 x .6 + .15 x .8
+    + .05 x .1 + .10 x .3 + .05 x .9 = 0.45. Doubling every weight changes nothing; one
+    weight alone makes strength that feature."""
+    assert _strength(TIE_WEIGHTS) == pytest.approx(0.45)
+    assert _strength({f: 2 * w for f, w in TIE_WEIGHTS.items()}) == pytest.approx(0.45)
+    assert _strength({"reciprocity": 3.0}) == pytest.approx(0.4)
+    assert _strength({"private": 1.0, "recency": 1.0}) == pytest.approx((0.9 + 0.8) / 2)
+
+
+def test_public_strength_leaves_the_private_channel_out():
+    """Public features with the default weights: .25 x .1 + .15 x .4 + .10 x .25 + the
+    shared embeddedness .10 x .3 = 0.14, over the whole weight sum (1), so that a tie
+    without private messages has one strength in both views."""
+    assert _strength(TIE_WEIGHTS, public=True) == pytest.approx(0.14)
+
+
+def test_custom_weights_are_recorded_and_used(tmp_path):
+    """``score(weights={...})`` records ``custom`` and scores with them: with only
+    reciprocity weighted, every tie's strength is its reciprocity."""
+    db = tmp_path / "s.duckdb"
+    s = scored(LOG, db, half_life=NO_DECAY, weights={"reciprocity": 3.0})
+    assert s.run["weights"] == "custom"
+    assert s.run["tie_weights"] == {"reciprocity": 3.0}
+    ties = s.ties(include_private=True)
+    assert ties.strength.to_list() == pytest.approx(ties.reciprocity.to_list(), **APPROX)
