@@ -195,8 +195,16 @@ def test_every_event_lies_in_the_window_before_the_last_event(window_days):
 # -- who attacks --------------------------------------------------------------------------------
 
 
-def test_attackers_are_distinct_existing_accounts_of_median_reception():
+def test_attackers_are_fresh_accounts_but_the_amplified_one():
     attack = attacked()
+    existing = ids(community(), "actor") | ids(community(), "target")
+    for name in ("spray_liker", "like_ring", "sock_puppets"):
+        assert not set(attack.attackers[name]) & existing, name
+    assert set(attack.attackers["bot_amplification"]) <= existing
+
+
+def test_existing_attackers_are_distinct_accounts_of_median_reception():
+    attack = inject(community(), sizes=SMALL, fresh=False)
     assert list(attack.attackers) == list(ATTACKS)
     assert len(attack.attackers["spray_liker"]) == 1
     assert len(attack.attackers["like_ring"]) == SMALL.ring_size
@@ -229,7 +237,7 @@ def test_with_too_narrow_a_band_the_attackers_are_those_nearest_the_median():
             "content_id": [r[3] for r in rows],
         }
     )
-    attack = inject(log, sizes=AttackSizes(ring_size=8, spray_targets=1))
+    attack = inject(log, sizes=AttackSizes(ring_size=8, spray_targets=1), fresh=False)
     chosen = {p for people in attack.attackers.values() for p in people}
     assert len(chosen) == 12
     assert {f"x:{i}" for i in range(2, 13)} <= chosen <= {f"x:{i}" for i in range(1, 14)}

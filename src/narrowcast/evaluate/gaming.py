@@ -149,6 +149,7 @@ def inject(
     seed: int = 0,
     attacks: Sequence[str] = ATTACKS,
     window_days: float = 30.0,
+    fresh: bool = True,
 ) -> Attack:
     """The events of the requested attacks on an existing log, and their attackers.
 
@@ -173,6 +174,10 @@ def inject(
         Every new event lies in the last ``window_days`` before the log's last event (and
         not before its first), the last one included, so all of it counts "as of" the last
         event.
+    fresh
+        The spray-liker, the ring and the sock-puppets are new accounts
+        (``platform:attack-<attack>-<i>``), as attackers usually are; the amplified account
+        is an existing one either way. With false, every attacker is an existing account.
 
     Returns
     -------
@@ -219,6 +224,8 @@ def inject(
     ... })
     >>> attack = inject(log, sizes=AttackSizes(spray_targets=5, ring_size=3, ring_posts=2,
     ...                 bots=4, amplified_posts=2, puppet_turns=6))
+    >>> attack.attackers["sock_puppets"]
+    ['x:attack-sock-puppets-0', 'x:attack-sock-puppets-1']
     >>> attack.counts
     {'spray_liker': 5, 'like_ring': 18, 'bot_amplification': 18, 'sock_puppets': 7}
     >>> attack.events.num_rows, attack.events.schema.equals(EVENTS)
@@ -248,6 +255,12 @@ def inject(
     for name in ATTACKS:
         accounts[name] = chosen[at : at + slots[name]]
         at += slots[name]
+    if fresh:
+        for name in ("spray_liker", "like_ring", "sock_puppets"):
+            accounts[name] = [
+                f"{log.platform}:attack-{name.replace('_', '-')}-{i}"
+                for i in range(slots[name])
+            ]
     bots = [f"{log.platform}:attack-bot-{i}" for i in range(sizes.bots)]
     taken = sorted(set(bots).intersection(log.people)) if "bot_amplification" in attacks else []
     if taken:
@@ -269,7 +282,7 @@ def inject(
     }
     tables = []
     counts: dict[str, int] = {}
-    everyone = set(chosen)
+    everyone = {p for people in accounts.values() for p in people}
     for i, name in enumerate(ATTACKS):
         if name not in attacks:
             continue
