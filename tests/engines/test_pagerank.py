@@ -135,3 +135,46 @@ def test_the_sparse_kernel_equals_the_table_loop(random_ranks):
     for node, rank in tables.items():
         assert sparse[node] == pytest.approx(rank, abs=1e-9)
         assert runner[node] == pytest.approx(rank, abs=1e-9)
+
+
+def test_received_teleport_leaves_accounts_nobody_points_to_without_rank():
+    """Bots b1, b2 point at a; a and c point at each other. With teleport only to nodes
+    someone points to, the bots hold no rank, so what they give a is nothing: a and c
+    share everything, half each."""
+    src = np.array([10, 11, 1, 3])
+    dst = np.array([1, 1, 3, 1])
+    nodes, ranks = pagerank_sparse(src, dst, np.ones(4), teleport="received")
+    r = dict(zip(nodes.tolist(), ranks.tolist(), strict=True))
+    assert r[10] == pytest.approx(0.0) and r[11] == pytest.approx(0.0)
+    assert r[1] == pytest.approx(0.5) and r[3] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("teleport", ["received", "degree"])
+def test_each_teleport_is_the_same_in_both_kernels(teleport):
+    rng = np.random.default_rng(3)
+    src, dst = rng.integers(0, 60, 200), rng.integers(0, 60, 200)
+    keep = src != dst
+    src, dst, w = src[keep], dst[keep], rng.random(keep.sum())
+    nodes, sparse = pagerank_sparse(src, dst, w, teleport=teleport)
+    con = duckdb.connect()
+    con.register("e", pa.table({"src": src, "dst": dst, "weight": w}))
+    con.execute("CREATE TABLE edges AS SELECT * FROM e")
+    runner = DuckDBRunner(con, kernel="tables")
+    table = runner.to_arrow(runner.pagerank(runner.ibis.table("edges"), "t", teleport=teleport))
+    loop = dict(
+        zip(table.column("node").to_pylist(), table.column("pagerank").to_pylist(), strict=True)
+    )
+    for node, rank in zip(nodes.tolist(), sparse.tolist(), strict=True):
+        assert loop[node] == pytest.approx(rank, abs=1e-9)
+
+
+def test_degree_teleport_gives_a_closed_pair_little():
+    """A pair a<->b and a triangle c, d, e (all mutual): 8 directed edges. With teleport in
+    proportion to out-degree (2 for the pair, 6 for the triangle), and no edge between
+    them, each component keeps its teleport share: the pair 2/8, the triangle 6/8."""
+    src = np.array([1, 2, 3, 4, 4, 5, 5, 3])
+    dst = np.array([2, 1, 4, 3, 5, 4, 3, 5])
+    nodes, ranks = pagerank_sparse(src, dst, np.ones(8), teleport="degree")
+    r = dict(zip(nodes.tolist(), ranks.tolist(), strict=True))
+    assert r[1] + r[2] == pytest.approx(2 / 8)
+    assert r[3] + r[4] + r[5] == pytest.approx(6 / 8)

@@ -43,16 +43,26 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_listening_counts_the_answered_share_of_what_is_addressed(talk):
     """Four replies were addressed to ada, she answered three, each a day later: answered
-    3 of 4 (0.75 of the weight), median answer time 24 h."""
+    3 of 4, median answer time 24 h."""
     ada = person(talk, "ada")
     assert (ada["addressed"], ada["answered"], ada["addressers"]) == (4, 3, 4)
-    assert ada["rate_sum"] / ada["addressers"] == pytest.approx(0.75, **APPROX)
+    assert (ada["addressed_public"], ada["answered_public"]) == (4, 3)
     assert ada["answer_hours"] == pytest.approx(24.0)
 
 
-def test_listening_is_the_mean_rate_shrunk_by_two_unanswered_people(talk):
-    """listening = sum of per-addresser rates / (addressers + 2) = (1 + 1 + 1 + 0) / 6."""
-    assert person(talk, "ada")["listening"] == pytest.approx(3 / 6, **APPROX)
+def test_listening_weighs_each_addresser_by_their_standing(talk):
+    """listening = sum_p sigma_p rate_p / (addressers + 2). ada answered bob, cy and dan
+    (rate 1) and not eve (0); but bob, cy and dan have no mutual tie besides ada, and eve
+    none at all: sigma = 1 - e^(-(m - 1)/2) = 0 for each. Answering people nobody else
+    relates to is not yet listening: 0 / 6. bob answered nothing of ada's (rate 0)."""
+    assert person(talk, "ada")["listening"] == 0
+    assert person(talk, "ada")["rate_sum"] == 0
+
+
+def test_partner_standing_grows_with_the_partners_other_ties(talk):
+    """ada has three mutual ties: sigma = 1 - e^(-(3 - 1)/2) = 1 - e^(-1)."""
+    assert person(talk, "bob")["listening"] == 0  # bob did not answer ada
+    assert person(talk, "bob")["appreciated_giving"] == pytest.approx(E1 / 3, **APPROX)
 
 
 def test_listening_is_zero_for_who_answers_nothing(talk):
@@ -69,9 +79,10 @@ def test_listening_is_undefined_for_who_nobody_addressed(talk):
 
 
 def test_appreciated_giving_counts_replies_the_recipient_acknowledged(talk):
-    """bob's reply was answered by ada: 1 / (1 recipient + 2). eve's was not: 0 / 3. ada's
-    three replies were not acknowledged: 0 / (3 + 2). fay replied to nobody: null."""
-    assert person(talk, "bob")["appreciated_giving"] == pytest.approx(1 / 3, **APPROX)
+    """bob's reply was answered by ada, whose standing is 1 - e^(-1) (three mutual ties):
+    (1 - e^(-1)) / (1 recipient + 2). eve's was not: 0 / 3. ada's three replies were not
+    acknowledged: 0 / (3 + 2). fay replied to nobody: null."""
+    assert person(talk, "bob")["appreciated_giving"] == pytest.approx(E1 / 3, **APPROX)
     assert person(talk, "eve")["appreciated_giving"] == 0
     assert person(talk, "ada")["appreciated_giving"] == 0
     assert person(talk, "fay")["appreciated_giving"] is None
@@ -83,12 +94,12 @@ def test_reciprocity_of_a_person(talk):
     fay (a like, 0.2, nothing back: 0).
 
     mutual_share = sum min / sum max = 3 / (1 + 1 + 1 + 1 + 0.2) = 3 / 4.2.
-    reciprocity = sum_r sigma_r rho_r / (n + 2), with sigma_r = 1 - e^(-m_r/3) and m_r the
-    partner's own mutual ties (bob, cy, dan have one each): 3 (1 - e^(-1/3)) / 7.
+    reciprocity = sum_r sigma_r rho_r / (n + 2), with sigma_r = 1 - e^(-(m_r - 1)/2) and
+    m_r the partner's own mutual ties: bob, cy, dan have one each (ada): sigma 0, so 0 / 7.
     bob's only tie is ada, who has three mutual ties: (1 - e^(-1)) / 3."""
     ada, bob = person(talk, "ada"), person(talk, "bob")
     assert ada["mutual_share"] == pytest.approx(3 / 4.2, **APPROX)
-    assert ada["reciprocity"] == pytest.approx(3 * (1 - math.exp(-1 / 3)) / 7, **APPROX)
+    assert ada["reciprocity"] == 0
     assert bob["reciprocity"] == pytest.approx(E1 / 3, **APPROX)
     assert person(talk, "eve")["reciprocity"] == 0
 
@@ -188,20 +199,27 @@ day  actor  kind  target  content  parent
 1    dan    like  cy      -        c1
 1    eve    like  cy      -        c1
 1    fay    like  cy      -        c1
+2    hal    like  bob     -        -
+2    hal    like  dan     -        -
+2    hal    like  eve     -        -
+2    hal    like  fay     -        -
 """
 
 
 def test_reach_counts_distinct_engagers(tmp_path):
     """ada got three likes from one person, cy one like from each of three: engagers 1 and
-    3. The engagers (bob, dan, eve, fay) have no in-links and share the lowest network
-    weight: standing 1/4 each. reach(ada) = (1 - e^(-0.6)) / 4 = 0.113 < reach(cy) =
-    3 (1 - e^(-0.2)) / 4 = 0.136."""
+    3. Standing is the engager's network-weight percentile: hal, whom nobody engages with,
+    has no rank (0, the lowest of 7); bob, dan, eve and fay, each liked by hal, share the
+    next rank: percentile 1/6; ada and cy rank above. reach(ada) = (1 - e^(-0.6)) / 6 =
+    0.075 < reach(cy) = 3 (1 - e^(-0.2)) / 6 = 0.091."""
     db = tmp_path / "s.duckdb"
     scored(REACH, db, half_life=NO_DECAY)
     ada, cy = person(db, "ada"), person(db, "cy")
     assert (ada["engagers"], cy["engagers"]) == (1, 3)
-    assert ada["reach"] == pytest.approx((1 - math.exp(-0.6)) / 4, **APPROX)
-    assert cy["reach"] == pytest.approx(3 * (1 - math.exp(-0.2)) / 4, **APPROX)
+    assert ada["reach"] == pytest.approx((1 - math.exp(-0.6)) / 6, **APPROX)
+    assert cy["reach"] == pytest.approx(3 * (1 - math.exp(-0.2)) / 6, **APPROX)
+    # hal's like reaches bob, but hal has no standing: it gives bob no reach.
+    assert (person(db, "bob")["engagers"], person(db, "bob")["reach"]) == (1, 0)
     assert ada["reach_pct"] < cy["reach_pct"]
 
 

@@ -96,12 +96,15 @@ class DuckDBRunner:
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         return self.ibis.to_pyarrow(expr)
 
-    def pagerank(self, edges: ir.Table, name: str) -> ir.Table:
+    def pagerank(self, edges: ir.Table, name: str, teleport: str = "uniform") -> ir.Table:
         if self.kernel == "tables":
-            return pagerank_loop(self, edges, name)
+            return pagerank_loop(self, edges, name, teleport=teleport)
         e = self.to_arrow(edges.select("src", "dst", "weight"))
         nodes, ranks = pagerank_sparse(
-            e.column("src").to_numpy(), e.column("dst").to_numpy(), e.column("weight").to_numpy()
+            e.column("src").to_numpy(),
+            e.column("dst").to_numpy(),
+            e.column("weight").to_numpy(),
+            teleport=teleport,
         )
         result = pa.table({"node": pa.array(nodes).cast(pa.int32()), "pagerank": ranks})
         return self.from_arrow(result, name)
@@ -119,6 +122,7 @@ def pagerank_sparse(
     dst: np.ndarray,
     weight: np.ndarray,
     *,
+    teleport: str = "uniform",
     damping: float = DAMPING,
     max_iterations: int = 100,
     tol: float = 1e-12,
@@ -126,8 +130,9 @@ def pagerank_sparse(
     """PageRank of a weighted directed graph by sparse power iteration.
 
     The same definition as :func:`narrowcast.measures.network.pagerank_step` (repeated
-    pairs summed, dangling rank spread evenly, uniform teleport), iterated until the L1
-    change is below ``tol``. Returns the nodes (sorted) and their ranks.
+    pairs summed, dangling rank spread as the teleport; ``teleport`` ``uniform`` or
+    ``received``, as in :func:`~narrowcast.measures.network.pagerank_graph`), iterated
+    until the L1 change is below ``tol``. Returns the nodes (sorted) and their ranks.
     """
     keep = weight > 0
     src, dst, weight = src[keep], dst[keep], weight[keep].astype(np.float64)
@@ -141,9 +146,19 @@ def pagerank_sparse(
     dangling = out == 0
     scale = np.divide(1.0, out, out=np.zeros(n), where=~dangling)
     m = m @ sp.diags(scale)
-    r = np.full(n, 1.0 / n)
+    if teleport == "received":
+        hit = np.zeros(n)
+        hit[d] = 1.0
+        v = hit / hit.sum()
+    elif teleport == "degree":
+        pairs = np.unique(s.astype(np.int64) * n + d)
+        hit = np.bincount(pairs // n, minlength=n).astype(np.float64)
+        v = hit / hit.sum()
+    else:
+        v = np.full(n, 1.0 / n)
+    r = v.copy()
     for _ in range(max_iterations):
-        new = (1.0 - damping) / n + damping * (m @ r + r[dangling].sum() / n)
+        new = (1.0 - damping) * v + damping * (m @ r + r[dangling].sum() * v)
         delta = np.abs(new - r).sum()
         r = new
         if delta < tol:

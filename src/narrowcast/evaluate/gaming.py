@@ -258,8 +258,7 @@ def inject(
     if fresh:
         for name in ("spray_liker", "like_ring", "sock_puppets"):
             accounts[name] = [
-                f"{log.platform}:attack-{name.replace('_', '-')}-{i}"
-                for i in range(slots[name])
+                f"{log.platform}:attack-{name.replace('_', '-')}-{i}" for i in range(slots[name])
             ]
     bots = [f"{log.platform}:attack-bot-{i}" for i in range(sizes.bots)]
     taken = sorted(set(bots).intersection(log.people)) if "bot_amplification" in attacks else []

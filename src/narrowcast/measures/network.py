@@ -15,30 +15,51 @@ __all__ = ["DAMPING", "pagerank_graph", "pagerank_step"]
 DAMPING = 0.85
 
 
-def pagerank_graph(edges: ir.Table) -> tuple[ir.Table, ir.Table]:
+TELEPORTS = ("uniform", "received", "degree")
+
+
+def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table, ir.Table]:
     """The nodes and the row-normalised edges of a weighted directed graph.
 
     ``edges`` has ``src``, ``dst``, ``weight`` (> 0; repeated pairs are summed). Returns
-    ``nodes`` (``node``) and ``links`` (``src``, ``dst``, ``p`` = weight / out-weight of
-    src).
+    ``nodes`` (``node``, ``teleport``: where a random jump lands, summing to 1) and ``links``
+    (``src``, ``dst``, ``p`` = weight / out-weight of src).
+
+    ``teleport`` ``uniform`` lands anywhere; ``received`` only on nodes that some other
+    node points to, so that a crowd of fresh accounts nobody engages with has no rank of
+    its own to hand on (the giver's standing, in the spirit of TrustRank: Gyöngyi,
+    Garcia-Molina, Pedersen, "Combating web spam with TrustRank", VLDB 2004); ``degree``
+    on nodes in proportion to how many others they point to.
     """
     e = edges.filter(edges.weight > 0).group_by(["src", "dst"]).agg(weight=lambda x: x.weight.sum())
     out = e.group_by("src").agg(out=e.weight.sum())
     links = e.join(out, "src").select("src", "dst", p=e.weight / out.out)
     nodes = e.select(node=e.src).union(e.select(node=e.dst)).distinct()
-    return nodes, links
+    if teleport == "uniform":
+        mass = ibis.literal(1.0)
+        return nodes.mutate(teleport=mass / nodes.count().as_scalar()), links
+    if teleport == "degree":
+        deg = e.group_by(node=e.src).agg(hit=lambda x: x.count().cast("float64"))
+        nodes = nodes.left_join(deg, "node").drop("node_right")
+        hits = nodes.hit.fill_null(0.0)
+        return nodes.select("node", teleport=hits / hits.sum().as_scalar()), links
+    pointed = e.select(node=e.dst).distinct().mutate(hit=ibis.literal(1.0))
+    nodes = nodes.left_join(pointed, "node").drop("node_right")
+    hits = nodes.hit.fill_null(0.0)
+    return nodes.select("node", teleport=hits / hits.sum().as_scalar()), links
 
 
 def pagerank_step(
-    nodes: ir.Table, links: ir.Table, ranks: ir.Table, n: int, damping: float = DAMPING
+    nodes: ir.Table, links: ir.Table, ranks: ir.Table, damping: float = DAMPING
 ) -> ir.Table:
     """One step of the power iteration.
 
-    .. math:: r'_v = \\frac{1-d}{N} + d\\Big(\\sum_{u \\to v} r_u p_{uv}
-              + \\frac{1}{N}\\sum_{u\\ \\mathrm{dangling}} r_u\\Big)
+    .. math:: r'_v = (1-d)\\,t_v + d\\Big(\\sum_{u \\to v} r_u p_{uv}
+              + t_v\\sum_{u\\ \\mathrm{dangling}} r_u\\Big)
 
-    where :math:`p_{uv}` is u's share of weight toward v and dangling nodes (no out-edges)
-    spread their rank evenly. Ranks sum to 1.
+    where :math:`p_{uv}` is u's share of weight toward v, :math:`t_v` the node's teleport
+    share (1/N when uniform) and dangling nodes (no out-edges) spread their rank as the
+    teleport does. Ranks sum to 1.
 
     References
     ----------
@@ -56,14 +77,15 @@ def pagerank_step(
     joined = nodes.left_join(flow, nodes.node == flow.dst)
     return joined.select(
         node=joined.node,
-        pagerank=(1.0 - damping) / n
-        + damping * (joined.inflow.fill_null(0.0) + dangling.as_scalar() / n),
+        teleport=joined.teleport,
+        pagerank=(1.0 - damping) * joined.teleport
+        + damping * (joined.inflow.fill_null(0.0) + dangling.as_scalar() * joined.teleport),
     )
 
 
-def initial_ranks(nodes: ir.Table, n: int) -> ir.Table:
-    """Every node starts at 1/N."""
-    return nodes.mutate(pagerank=ibis.literal(1.0 / n))
+def initial_ranks(nodes: ir.Table) -> ir.Table:
+    """Every node starts at its teleport share."""
+    return nodes.mutate(pagerank=nodes.teleport)
 
 
-__all__ += ["initial_ranks"]
+__all__ += ["TELEPORTS", "initial_ranks"]

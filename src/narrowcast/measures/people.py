@@ -19,6 +19,7 @@ __all__ = [
     "appreciated_giving",
     "broadcast_parts",
     "listening",
+    "partner_standing",
     "relational_parts",
     "sides",
     "sparked",
@@ -44,6 +45,11 @@ RELATIONAL_COMPONENTS = (
     "relational_weight",
 )
 WEEK_SECONDS = 7 * DAY_SECONDS
+#: An engager's standing when nobody engages with them (a lurker, a fresh account): their
+#: engagement is seen (counted in the naive figures and explanations) but carries no credit.
+STANDING_FLOOR = 0.0
+#: The standing of an anonymous engager (a vote without a voter): a typical one.
+ANONYMOUS_STANDING = 0.5
 #: Rates over partners are shrunk toward 0 as if this many more partners had got nothing.
 SHRINK_PEOPLE = 2
 
@@ -53,12 +59,17 @@ def sides(ties: ir.Table) -> ir.Table:
 
     Columns: ``me``, ``other``, ``given``, ``received`` (kind-weighted decayed, all
     channels), ``amplification_received``, ``initiated`` (my first act toward them came
-    first), ``mutual``, ``strength``, ``reciprocity``, ``turns``.
+    first), ``mutual`` (each gave the other something substantive: more than likes,
+    bookmarks or follows, :data:`~narrowcast.measures.ties.CORE_KIND_WEIGHT`),
+    ``strength``, ``reciprocity``, ``core_reciprocity`` (the same over substantive giving)
+    and ``turns``.
     """
 
     def side(me: str, other: str) -> ir.Table:
         t = ties
         first_me, first_other = t[f"first_t_{me}"], t[f"first_t_{other}"]
+        core_min = ibis.least(t.given_core_lo, t.given_core_hi)
+        core_max = ibis.greatest(t.given_core_lo, t.given_core_hi)
         return t.select(
             me=t[me],
             other=t[other],
@@ -66,16 +77,36 @@ def sides(ties: ir.Table) -> ir.Table:
             received=t[f"given_{other}"],
             amplification_received=t[f"amplification_{other}"],
             initiated=first_me.notnull() & (first_other.isnull() | (first_me < first_other)),
-            mutual=(t[f"given_{me}"] > 0) & (t[f"given_{other}"] > 0),
+            mutual=(t[f"given_core_{me}"] > 0) & (t[f"given_core_{other}"] > 0),
             strength=t.strength,
             reciprocity=t.reciprocity,
+            core_reciprocity=(core_max > 0).ifelse(core_min / core_max, 0.0),
             turns=t.turns,
         )
 
     return side("lo", "hi").union(side("hi", "lo"))
 
 
-def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
+def partner_standing(side: ir.Table) -> ir.Table:
+    """How much a partner's word counts in relational credit: their other relationships.
+
+    .. math:: \\sigma_r = 1 - e^{-(m_r - 1)/2}
+
+    where :math:`m_r` is r's number of mutual ties (:func:`sides`). A partner whose only
+    mutual tie is you (a sock-puppet's twin) counts for nothing; one with three other
+    friends, for 0.86. Returns ``node``, ``partners``, ``standing``.
+    """
+    m = side.filter(side.mutual).group_by(node=side.me).agg(partners=lambda x: x.count())
+    return m.mutate(standing=1.0 - (-((m.partners - 1).cast("float64")) / 2.0).exp())
+
+
+def _weigh(pairs: ir.Table, standing: ir.Table) -> ir.Table:
+    """``pairs`` (person, other, rate) with each rate times the other's standing."""
+    j = pairs.left_join(standing, pairs.other == standing.node)
+    return j.mutate(rate=j.rate * j.standing.fill_null(0.0))
+
+
+def listening(steps: ir.Table, thanked: ir.Table, standing: ir.Table) -> ir.Table:
     """How much of what is addressed to a person they answer, and how fast.
 
     .. math:: \\mathrm{listening}_x = \\frac{\\sum_{e \\to x,\\ \\mathrm{answered}} w_e}
@@ -83,10 +114,12 @@ def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
 
     per person p who addressed x (replies, mentions, messages, quotes; decayed), then
 
-    .. math:: \\mathrm{listening}_x = \\frac{\\sum_p \\mathrm{listening}_{x,p}}{n_x + 2}
+    .. math:: \\mathrm{listening}_x = \\frac{\\sum_p \\sigma_p\\,\\mathrm{listening}_{x,p}}
+                                             {n_x + 2}
 
-    over the :math:`n_x` people who addressed x: the mean rate, shrunk toward 0 as if two
-    more people had gone unanswered, so answering one partner (a sock-puppet's) is not yet
+    over the :math:`n_x` people who addressed x, each weighted by their standing
+    :math:`\\sigma_p` (:func:`partner_standing`): the mean rate, shrunk toward 0 as if two
+    more people had gone unanswered, so answering one partner (a sock-puppet's) is not
     listening. An event is answered when x's next conversational act toward its sender
     comes within the answer window, or when x acknowledged the item itself (liked or replied
     to it, :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
@@ -109,6 +142,7 @@ def listening(steps: ir.Table, thanked: ir.Table) -> ir.Table:
     pair = s.group_by(person=s.dst, other=s.src).agg(
         rate=s.w.sum(where=s.heard).fill_null(0) / s.w.sum()
     )
+    pair = _weigh(pair, standing)
     rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
     out = left_join(events, rates, "person")
     return out.mutate(listening=out.rate_sum / (out.addressers + SHRINK_PEOPLE))
@@ -170,14 +204,14 @@ def acknowledged(events: ir.Table, items: ir.Table) -> ir.Table:
     return j.select(platform=j.platform, content_id=j.item_id).distinct()
 
 
-def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
+def appreciated_giving(events: ir.Table, thanked: ir.Table, standing: ir.Table) -> ir.Table:
     """The share of what a person gives (replies, quotes on others' items) that the
     recipient answers or likes.
 
     Per recipient r, the decayed share of x's items toward r that r acknowledged
-    (:func:`acknowledged`); then, like listening, the sum over recipients divided by their
-    number plus two. Null for someone
-    who gave no such item (the seed's "whether they like said comments").
+    (:func:`acknowledged`); then, like listening, the sum over recipients, each weighted by
+    their standing, divided by their number plus two. Null for someone who gave no such
+    item (the seed's "whether they like said comments").
     """
     given = events.filter(
         events.kind.isin(("reply", "quote"))
@@ -195,6 +229,7 @@ def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
     pair = g.group_by(person=g.actor, other=g.target).agg(
         rate=g.decay.sum(where=g.was_thanked).fill_null(0) / g.decay.sum()
     )
+    pair = _weigh(pair, standing)
     rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
     out = left_join(out, rates, "person")
     return out.mutate(appreciated_giving=out.rate_sum / (out.recipients + SHRINK_PEOPLE))
@@ -202,6 +237,7 @@ def appreciated_giving(events: ir.Table, thanked: ir.Table) -> ir.Table:
 
 def relational_parts(
     side: ir.Table,
+    standing: ir.Table,
     listened: ir.Table,
     acts: ir.Table,
     sparks: ir.Table,
@@ -213,10 +249,11 @@ def relational_parts(
 
     - generosity: :math:`\\sum_r (1 - e^{-g_r})(\\tfrac14 + \\tfrac34 \\rho_r)`, what x gave
       each recipient r, saturating per recipient, counted fully only where mutual
-      (:math:`\\rho_r` the tie's reciprocity): a thousand likes to strangers is not a
-      relationship;
-    Where a partner r's term is weighted by their standing
-    :math:`\\sigma_r = 1 - e^{-m_r/3}` (:math:`m_r` r's own mutual ties):
+      (:math:`\\rho_r` the reciprocity of substantive giving): a thousand likes to
+      strangers is not a relationship;
+
+    Where a partner r's term is weighted by their standing :math:`\\sigma_r`
+    (:func:`partner_standing`):
 
     - reciprocity: :math:`\\sum_r \\sigma_r \\rho_r / (n + 2)`, the per-tie reciprocity
       :math:`\\rho_r = \\min(g_r, h_r) / \\max(g_r, h_r)` (h what r gave x) over x's n ties,
@@ -229,18 +266,15 @@ def relational_parts(
     - circle: mutual ties with strength at least ``strong_tie``;
     - listening, appreciated giving, consistency, relational weight: see their functions.
     """
-    # A partner's standing: how many mutual ties they have themselves. A sock-puppet's only
-    # partner has one, so heavy dialogue between two such accounts counts for little.
-    m = side.filter(side.mutual).group_by(node=side.me).agg(partners=lambda x: x.count())
-    s = side.left_join(m, side.other == m.node)
-    s = s.mutate(standing=1.0 - (-(s.partners.fill_null(0).cast("float64")) / 3.0).exp())
+    s = side.left_join(standing, side.other == standing.node)
+    s = s.mutate(standing=s.standing.fill_null(0.0))
     per = s.group_by(person=s.me).agg(
-        generosity=(saturate(s.given, 1.0) * (0.25 + 0.75 * s.reciprocity)).sum(),
+        generosity=(saturate(s.given, 1.0) * (0.25 + 0.75 * s.core_reciprocity)).sum(),
         min_sum=ibis.least(s.given, s.received).sum(),
         max_sum=ibis.greatest(s.given, s.received).sum(),
         turns=s.turns.sum(),
         dialogue_partners=(s.standing * saturate(s.turns, 2.0)).sum(),
-        tie_reciprocity=(s.standing * s.reciprocity).sum(),
+        tie_reciprocity=(s.standing * s.core_reciprocity).sum(),
         initiated_mutual=s.count(where=s.initiated & s.mutual),
         answered_first=s.count(where=~s.initiated & s.mutual),
         initiated=s.count(where=s.initiated),
@@ -276,12 +310,15 @@ def broadcast_parts(
 
     - reach: :math:`\\sum_e s_e (1 - e^{-g_e})` over the distinct people e who engaged
       with x (g: what e gave x), each weighted by e's standing
-      :math:`s_e = \\tfrac14 + \\tfrac34 \\mathrm{pct}(\\mathrm{network\\ weight}_e)`, so a
-      crowd of fresh accounts adds little;
-    - amplification: shares, quotes and mentions of x, weighted by the amplifier's standing,
-      plus half the engagement with items that quote or share x (second hop);
-    - reception: kind-weighted decayed engagement received (anonymous votes included) per
-      item made, :math:`R / (1 + \\sum_i d_i)`;
+      :math:`s_e = \\mathrm{pct}(\\mathrm{network\\ weight}_e)`: an engager nobody
+      engages with has no rank (:func:`~narrowcast.measures.network.pagerank_graph`,
+      teleport ``received``) and adds nothing, so a crowd of fresh accounts adds nothing;
+    - amplification: shares, quotes and mentions of x, saturating per amplifier and
+      weighted by the amplifier's standing, plus half the engagement with items that quote
+      or share x (second hop);
+    - reception: kind-weighted decayed engagement received per item made,
+      :math:`(\\sum_e s_e g_e + \\tfrac12 A) / (1 + \\sum_i d_i)`, each engager's by their
+      standing and anonymous votes A at a typical standing of one half;
     - silent audience: decayed views of x's items;
     - discussion: mentions of x in threads x took no part in;
     - network weight: PageRank of the engagement graph, credit flowing engager to author,
@@ -290,23 +327,26 @@ def broadcast_parts(
     nw = network_weight
     standing_tbl = nw.select(
         node=nw.node,
-        standing=0.25 + 0.75 * ibis.percent_rank().over(order_by=nw.pagerank),
+        standing=STANDING_FLOOR
+        + (1 - STANDING_FLOOR) * ibis.percent_rank().over(order_by=nw.pagerank),
     )
     eng = side.filter(side.given > 0).join(standing_tbl, side.me == standing_tbl.node)
     by_author = eng.group_by(person=eng.other).agg(
         reach=(eng.standing * saturate(eng.given, 1.0)).sum(),
+        received_known=(eng.standing * eng.given).sum(),
         engagers=eng.count(),
     )
     amp = side.filter(side.amplification_received > 0).join(
         standing_tbl, side.other == standing_tbl.node
     )
     amp_by = amp.group_by(person=amp.me).agg(
-        amplified=(amp.standing * amp.amplification_received).sum()
+        amplified=(amp.standing * saturate(amp.amplification_received, 1.0)).sum()
     )
 
     e = events.filter(events.target.notnull())
     received = e.group_by(person=e.target).agg(
         received=(e.kind_weight * e.w).sum(),
+        received_anonymous=(e.kind_weight * e.w).sum(where=e.actor.isnull()),
         views=e.w.sum(where=e.kind == "view"),
         received_events=e.count(where=e.kind != "view"),
     )
@@ -340,7 +380,11 @@ def broadcast_parts(
     out = left_join(out, nwp, "person")
     return out.mutate(
         amplification=out.amplified.fill_null(0) + 0.5 * out.second_hop.fill_null(0),
-        reception=out.received / (1.0 + out.items_made.fill_null(0)),
+        reception=(
+            out.received_known.fill_null(0)
+            + ANONYMOUS_STANDING * out.received_anonymous.fill_null(0)
+        )
+        / (1.0 + out.items_made.fill_null(0)),
         silent_audience=out.views.fill_null(0),
         discussion=out.discussion.fill_null(0),
         reach=out.reach.fill_null(0),

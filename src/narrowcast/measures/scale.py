@@ -18,7 +18,8 @@ def percentile(value: ir.NumericValue) -> ir.FloatingValue:
     Ranks do not change under a monotone transform, so this is also the percentile of the
     log of a heavy-tailed figure.
     """
-    v = value.fill_null(0)
+    # Rounded so that equal figures summed in another order (parallel aggregation) tie.
+    v = value.fill_null(0).cast("float64").round(9)
     return (ibis.percent_rank().over(order_by=v) * 100.0).fill_null(0.0)
 
 

@@ -29,6 +29,7 @@ from narrowcast.measures.people import (
     appreciated_giving,
     broadcast_parts,
     listening,
+    partner_standing,
     relational_parts,
     sides,
     sparked,
@@ -55,8 +56,9 @@ class Runner(Protocol):
     def scalar(self, expr: ir.Scalar) -> object:
         """Compute a single value."""
 
-    def pagerank(self, edges: ir.Table, name: str) -> ir.Table:
-        """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``)."""
+    def pagerank(self, edges: ir.Table, name: str, teleport: str = "uniform") -> ir.Table:
+        """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``),
+        teleport as in :func:`~narrowcast.measures.network.pagerank_graph`."""
 
 
 @dataclass
@@ -74,21 +76,22 @@ def pagerank_loop(
     edges: ir.Table,
     name: str,
     *,
+    teleport: str = "uniform",
     max_iterations: int = 100,
     tol: float = 1e-12,
     progress: Callable[[int], None] | None = None,
 ) -> ir.Table:
     """PageRank by repeated :func:`~narrowcast.measures.network.pagerank_step` until the
     ranks move less than ``tol`` in total (L1), each step materialised by the runner."""
-    nodes, links = pagerank_graph(edges)
+    nodes, links = pagerank_graph(edges, teleport)
     nodes = runner.materialize(nodes, f"{name}_nodes")
     links = runner.materialize(links, f"{name}_links")
     n = int(runner.scalar(nodes.count()))
     if n == 0:
-        return nodes.mutate(pagerank=ibis.literal(0.0))
-    ranks = runner.materialize(initial_ranks(nodes, n), f"{name}_r0")
+        return nodes.select("node", pagerank=ibis.literal(0.0))
+    ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0")
     for i in range(max_iterations):
-        new = runner.materialize(pagerank_step(nodes, links, ranks, n), f"{name}_r{i + 1}")
+        new = runner.materialize(pagerank_step(nodes, links, ranks), f"{name}_r{i + 1}")
         j = new.join(ranks, "node")
         delta = runner.scalar((j.pagerank - j.pagerank_right).abs().sum())
         ranks = new
@@ -96,7 +99,7 @@ def pagerank_loop(
             progress(i + 1)
         if delta is None or delta < tol:
             break
-    return ranks
+    return ranks.select("node", "pagerank")
 
 
 def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
@@ -149,21 +152,27 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     engagement = side.filter(side.given > 0).select(
         src=side.me, dst=side.other, weight=1.0 - (-side.given).exp()
     )
-    network = runner.pagerank(engagement, "network")
+    # Credit flows from engager to author; only people someone engaged with hold rank to
+    # pass on, so fresh accounts nobody engages with (bots) amplify no one.
+    network = runner.pagerank(engagement, "network", teleport="received")
     mutual = side.filter(side.mutual).select(
         src=side.me, dst=side.other, weight=side.strength * side.reciprocity
     )
     mutual = mutual.filter(mutual.weight > 0)
-    relational_network = runner.pagerank(mutual, "mutual")
+    # Trust through relationships: a random jump lands on a person in proportion to their
+    # mutual ties, so a closed pair (sock-puppets) holds little of it.
+    relational_network = runner.pagerank(mutual, "mutual", teleport="degree")
 
     itm = runner.materialize(items(ev), "items")
     thanked = runner.materialize(acknowledged(ev, itm), "acknowledged")
+    standing = runner.materialize(partner_standing(side), "partner_standing")
     rel = relational_parts(
         side,
-        listening(steps, thanked),
+        standing,
+        listening(steps, thanked, standing),
         activity(ev),
         sparked(ev, itm),
-        appreciated_giving(ev, thanked),
+        appreciated_giving(ev, thanked, standing),
         relational_network,
         params.strong_tie,
     )

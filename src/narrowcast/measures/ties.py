@@ -17,6 +17,7 @@ from narrowcast.measures._tables import left_join
 from narrowcast.measures.events import DAY_SECONDS
 
 __all__ = [
+    "CORE_KIND_WEIGHT",
     "conversation_steps",
     "embeddedness",
     "saturate",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 LN2 = 0.6931471805599453
+
+#: Kinds weighing at least this much are substantive giving (not a like, bookmark, follow).
+CORE_KIND_WEIGHT = 0.5
 
 
 def saturate(x: ir.NumericValue, scale: float) -> ir.FloatingValue:
@@ -97,6 +101,9 @@ def tie_totals(steps: ir.Table) -> ir.Table:
     for name, (value, cond) in {
         "given": (kw, None),
         "given_public": (kw, pub),
+        # Substantive giving: a reply, message, share, quote, mention, accept, edit or
+        # bounty, not a nod. Relational credit asks for it both ways.
+        "given_core": (kw, s.kind_weight >= CORE_KIND_WEIGHT),
         "support": (s.w, (s.part == "support") & pub),
         "feedback": (s.w, (s.part == "feedback") & pub),
         "amplification": (s.w, (s.part == "amplification") & pub),
