@@ -131,14 +131,14 @@ def test_answered_counts_what_the_other_side_answered(db):
     assert t["answered_ada"] == 0
 
 
-def test_intensity_saturates_the_total_giving(db):
-    """ada-bob gave 1.2 + 1.6 = 2.8 in all: intensity = 1 - e^(-2.8/5)."""
-    assert pair(db, "ada", "bob")["intensity"] == pytest.approx(1 - math.exp(-2.8 / 5), **APPROX)
+def test_intensity_grows_gently_with_the_total_giving(db):
+    """ada-bob gave 1.2 + 1.6 = 2.8 in all: intensity = 2.8 / (2.8 + 5)."""
+    assert pair(db, "ada", "bob")["intensity"] == pytest.approx(2.8 / 7.8, **APPROX)
 
 
 def test_duration_is_first_to_last_interaction(db):
-    """ada-cy: day 4 to day 24, 20 days: duration = 1 - e^(-20/90)."""
-    assert pair(db, "ada", "cy")["duration"] == pytest.approx(1 - math.exp(-20 / 90), **APPROX)
+    """ada-cy: day 4 to day 24, 20 days: duration = 20 / (20 + 90)."""
+    assert pair(db, "ada", "cy")["duration"] == pytest.approx(20 / 110, **APPROX)
 
 
 def test_without_decay_every_tie_is_recent(db):
@@ -163,13 +163,13 @@ LEAK_LOG = """
 day  actor  kind     target  content  parent
 0    dan    message  ada     -        -
 1    ada    mention  dan     m1       -
-0    bob    mention  cy      m2       -
+1    bob    mention  cy      m2       -
 """
 
 
 def test_public_figures_do_not_reveal_a_private_message(tmp_path):
     """dan messaged ada privately, then ada mentioned dan in public. In public, ada-dan is
-    one mention, exactly like bob-cy: no turn, dialogue 0, the same strength and value. A
+    one mention, exactly like bob-cy's on the same day: no turn, dialogue 0, the same strength and value. A
     turn would tell third parties that a private message came before."""
     ties = {
         frozenset((r["a"], r["b"])): r
@@ -228,9 +228,18 @@ def test_an_older_event_weighs_less(tmp_path):
     bob, cy = pair(tmp_path / "s.duckdb", "ada", "bob"), pair(tmp_path / "s.duckdb", "ada", "cy")
     assert bob["given_ada"] == pytest.approx(0.1, **APPROX)
     assert cy["given_ada"] == pytest.approx(0.2, **APPROX)
-    assert bob["intensity"] == pytest.approx(1 - math.exp(-0.1 / 5), **APPROX)
+    assert bob["intensity"] == pytest.approx(0.1 / 5.1, **APPROX)
     assert bob["recency"] == pytest.approx(0.5, **APPROX)
     assert cy["recency"] == pytest.approx(1.0, **APPROX)
+
+
+def test_rhythm_measures_the_silence_against_the_pairs_pace(tmp_path):
+    """Each pair met once (a pace of 7 days assumed), T = day 10. bob was last seen 10 days
+    ago: rhythm = e^(-10 / (7 + 7)); cy today: 1."""
+    scored(DECAY_LOG, tmp_path / "s.duckdb", half_life=10)
+    bob, cy = pair(tmp_path / "s.duckdb", "ada", "bob"), pair(tmp_path / "s.duckdb", "ada", "cy")
+    assert bob["rhythm"] == pytest.approx(math.exp(-10 / 14), **APPROX)
+    assert cy["rhythm"] == pytest.approx(1.0, **APPROX)
 
 
 LATE_LOG = """
@@ -264,6 +273,7 @@ FEATURE_ROW = (
         "multiplexity": 0.5,
         "dialogue": 0.6,
         "recency": 0.8,
+        "rhythm": 0.7,
         "duration": 0.1,
         "embeddedness": 0.3,
         "private_feature": 0.9,
@@ -272,7 +282,7 @@ FEATURE_ROW = (
         f"{f}_public": x
         for f, x in {"intensity": 0.1, "reciprocity": 0.4, "multiplexity": 0.25}.items()
     }
-    | {f"{f}_public": 0.0 for f in ("dialogue", "recency", "duration")}
+    | {f"{f}_public": 0.0 for f in ("dialogue", "recency", "rhythm", "duration")}
 )
 
 
@@ -283,20 +293,20 @@ def _strength(weights: dict[str, float], public: bool = False) -> float:
 
 
 def test_strength_divides_by_the_sum_of_the_weights():
-    """Default weights (sum 1): .25 x .2 + .15 x .4 + .10 x .5 + .15 x .6 + .15 x .8
-    + .05 x .1 + .10 x .3 + .05 x .9 = 0.45. Doubling every weight changes nothing; one
-    weight alone makes strength that feature."""
-    assert _strength(TIE_WEIGHTS) == pytest.approx(0.45)
-    assert _strength({f: 2 * w for f, w in TIE_WEIGHTS.items()}) == pytest.approx(0.45)
+    """Default weights (sum 1): .35 x .2 + .05 x .4 + 0 x .5 + .05 x .6 + .15 x .8
+    + .25 x .7 + .08 x .1 + .05 x .3 + .02 x .9 = 0.456. Doubling every weight changes
+    nothing; one weight alone makes strength that feature."""
+    assert _strength(TIE_WEIGHTS) == pytest.approx(0.456)
+    assert _strength({f: 2 * w for f, w in TIE_WEIGHTS.items()}) == pytest.approx(0.456)
     assert _strength({"reciprocity": 3.0}) == pytest.approx(0.4)
     assert _strength({"private": 1.0, "recency": 1.0}) == pytest.approx((0.9 + 0.8) / 2)
 
 
 def test_public_strength_leaves_the_private_channel_out():
-    """Public features with the default weights: .25 x .1 + .15 x .4 + .10 x .25 + the
-    shared embeddedness .10 x .3 = 0.14, over the whole weight sum (1), so that a tie
+    """Public features with the default weights: .35 x .1 + .05 x .4 + 0 x .25 + the
+    shared embeddedness .05 x .3 = 0.07, over the whole weight sum (1), so that a tie
     without private messages has one strength in both views."""
-    assert _strength(TIE_WEIGHTS, public=True) == pytest.approx(0.14)
+    assert _strength(TIE_WEIGHTS, public=True) == pytest.approx(0.07)
 
 
 def test_custom_weights_are_recorded_and_used(tmp_path):

@@ -55,21 +55,27 @@ TIE_FEATURES: tuple[str, ...] = (
     "multiplexity",
     "dialogue",
     "recency",
+    "rhythm",
     "duration",
     "embeddedness",
     "private",
 )
 
 #: Default tie-strength weights (sum 1); ``narrowcast fit`` learns a community's own.
+#: Chosen with the evaluation harness (docs/EVALUATION.md): across the five public logs,
+#: how much and how recently a pair interacts, against its own pace, predicts that it
+#: continues; reciprocity, dialogue and multiplexity add little to that prediction (they
+#: carry the relational scores instead).
 TIE_WEIGHTS: dict[str, float] = {
-    "intensity": 0.25,
-    "reciprocity": 0.15,
-    "multiplexity": 0.10,
-    "dialogue": 0.15,
+    "intensity": 0.35,
+    "reciprocity": 0.05,
+    "multiplexity": 0.0,
+    "dialogue": 0.05,
     "recency": 0.15,
-    "duration": 0.05,
-    "embeddedness": 0.10,
-    "private": 0.05,
+    "rhythm": 0.25,
+    "duration": 0.08,
+    "embeddedness": 0.05,
+    "private": 0.02,
 }
 
 #: How the broadcast score combines its components' percentiles.

@@ -20,6 +20,7 @@ __all__ = [
     "CORE_KIND_WEIGHT",
     "conversation_steps",
     "embeddedness",
+    "gently",
     "saturate",
     "tie_features",
     "tie_strength",
@@ -29,6 +30,9 @@ __all__ = [
 
 LN2 = 0.6931471805599453
 
+#: The gap assumed for a pair seen once, and added to every pair's usual gap (days).
+SINGLE_GAP_DAYS = 7.0
+
 #: Kinds weighing at least this much are substantive giving (not a like, bookmark, follow).
 CORE_KIND_WEIGHT = 0.5
 
@@ -36,6 +40,13 @@ CORE_KIND_WEIGHT = 0.5
 def saturate(x: ir.NumericValue, scale: float) -> ir.FloatingValue:
     """:math:`1 - e^{-x/s}`: 0 at 0, 0.63 at the scale, approaching 1; more stops paying."""
     return 1.0 - (-(x.cast("float64")) / scale).exp()
+
+
+def gently(x: ir.NumericValue, scale: float) -> ir.FloatingValue:
+    """:math:`x / (x + s)`: 0 at 0, 1/2 at the scale, approaching 1 slowly, so that among
+    heavy ties more still ranks higher (a tie feature, not a credit to cap)."""
+    x = x.cast("float64")
+    return x / (x + scale)
 
 
 def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.Table:
@@ -179,15 +190,19 @@ def embeddedness(totals: ir.Table, k: int = 20) -> ir.Table:
 def tie_features(
     totals: ir.Table, embedded: ir.Table, moment_t: ir.NumericValue, half_life_days: float
 ) -> ir.Table:
-    """The eight features of each tie, each in [0, 1], for all channels and public only.
+    """The nine features of each tie, each in [0, 1], for all channels and public only.
 
-    - intensity: :math:`1 - e^{-(g_{ab} + g_{ba})/5}` over kind-weighted decayed giving;
+    - intensity: :math:`g / (g + 5)`, :math:`g = g_{ab} + g_{ba}` the kind-weighted decayed
+      giving both ways;
     - reciprocity: :math:`\\min(g_{ab}, g_{ba}) / \\max(g_{ab}, g_{ba})` (Squartini et al.,
       "Reciprocity of weighted networks", Sci. Rep. 3, 2729 (2013), per tie);
     - multiplexity: distinct kinds of interaction / 4, at most 1;
     - dialogue: :math:`1 - e^{-\\mathrm{turns}/3}` over decayed back-and-forth turns;
     - recency: :math:`2^{-\\Delta/h}`, :math:`\\Delta` days since the last interaction;
-    - duration: :math:`1 - e^{-d/90}`, :math:`d` days between first and last interaction;
+    - rhythm: :math:`e^{-\\Delta/(\\bar g + 7)}`, the silence measured against the pair's own
+      pace (:math:`\\bar g` the mean days between their interactions, 7 for a pair seen
+      once): a daily pair silent for a month is fading, a monthly one is not;
+    - duration: :math:`d / (d + 90)`, :math:`d` days between first and last interaction;
     - embeddedness: shared friends (:func:`embeddedness`);
     - private: :math:`1 - e^{-p/3}` over decayed private messages (0 in the public set).
     """
@@ -198,16 +213,19 @@ def tie_features(
         first, last = t[f"first_t{suffix}"], t[f"last_t{suffix}"]
         kinds = t[f"kinds{suffix}"]
         turns = t[f"turns{suffix}"]
+        n = t[f"events{suffix}"]
         big = ibis.greatest(lo, hi)
+        age = (moment_t - last) / DAY_SECONDS
+        span = ((last - first) / DAY_SECONDS).fill_null(0)
+        gap = (n > 1).ifelse(span / (n - 1), SINGLE_GAP_DAYS)
         return {
-            f"intensity{suffix}": saturate(lo + hi, 5.0),
+            f"intensity{suffix}": gently(lo + hi, 5.0),
             f"reciprocity{suffix}": (big > 0).ifelse(ibis.least(lo, hi) / big, 0.0),
             f"multiplexity{suffix}": ibis.least(kinds.cast("float64") / 4.0, 1.0),
             f"dialogue{suffix}": saturate(turns, 3.0),
-            f"recency{suffix}": (-((moment_t - last) / DAY_SECONDS) * (LN2 / half_life_days))
-            .exp()
-            .fill_null(0.0),
-            f"duration{suffix}": saturate(((last - first) / DAY_SECONDS).fill_null(0), 90.0),
+            f"recency{suffix}": (-age * (LN2 / half_life_days)).exp().fill_null(0.0),
+            f"rhythm{suffix}": (-age / (gap + SINGLE_GAP_DAYS)).exp().fill_null(0.0),
+            f"duration{suffix}": gently(span, 90.0),
         }
 
     return t.mutate(
