@@ -181,7 +181,7 @@ def _gaming(
     shutil.copyfile(store, copy)
     with Store(copy, create=False, read_only=True) as s:
         cols = ", ".join(EVENTS.names)
-        log = s.con.execute(f"SELECT {cols} FROM event_log").to_arrow_table()
+        log = s.con.sql(f"SELECT {cols} FROM event_log").to_arrow_table()
     attack_sizes = AttackSizes(**sizes)
     attack = inject(log, sizes=attack_sizes, seed=seed)
     say("scoring before the attacks")

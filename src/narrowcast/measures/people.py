@@ -264,6 +264,8 @@ def relational_parts(
       plus replies x's comments sparked (:func:`sparked`);
     - initiative: first contacts x made that became mutual, plus half of those x answered;
     - circle: mutual ties with strength at least ``strong_tie``;
+    - anchored: :math:`\\sum_r \\sigma_r` over x's mutual partners, how far x's
+      relationships reach people who relate to others (the relational score's gate);
     - listening, appreciated giving, consistency, relational weight: see their functions.
     """
     s = side.left_join(standing, side.other == standing.node)
@@ -279,6 +281,7 @@ def relational_parts(
         answered_first=s.count(where=~s.initiated & s.mutual),
         initiated=s.count(where=s.initiated),
         circle=s.count(where=s.mutual & (s.strength >= strong_tie)),
+        anchored=s.standing.sum(where=s.mutual),
         mutual_ties=s.count(where=s.mutual),
         ties=s.count(),
         given_to=s.count(where=s.given > 0),

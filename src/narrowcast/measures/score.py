@@ -38,6 +38,7 @@ from narrowcast.measures.scale import blend, percentile
 from narrowcast.measures.ties import (
     conversation_steps,
     embeddedness,
+    saturate,
     tie_features,
     tie_strength,
     tie_totals,
@@ -195,7 +196,10 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     p = runner.materialize(p, "people_pct")
     p = p.mutate(
         broadcast_raw=blend(p, BROADCAST_WEIGHTS),
-        relational_raw=blend(p, RELATIONAL_WEIGHTS),
+        # Relational credit asks for a relationship: at least one mutual tie with someone who
+        # relates to others too. Likes to strangers, a ring of nods or a closed pair of
+        # accounts answering each other earn nothing, however busy.
+        relational_raw=blend(p, RELATIONAL_WEIGHTS) * saturate(p.anchored.fill_null(0), 1.0),
     )
     p = runner.materialize(p, "people_blend")
     p = p.mutate(broadcast=percentile(p.broadcast_raw), relational=percentile(p.relational_raw))
