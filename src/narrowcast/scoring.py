@@ -223,7 +223,9 @@ def score(
             tie_weights=tie_weights,
             weights_name=weights_name,
         )
-        if not store.info()["events"]:
+        if not store.con.execute("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)").fetchone()[
+            0
+        ]:
             raise NarrowcastError(f"the store {path} has no events to score; import some first")
         runner = DuckDBRunner(store.con, progress=progress)
         try:
