@@ -580,8 +580,8 @@ def fit(
             measured = measure(events, params, runner)
             labels = continuation_labels(events, moment)
             ties = measured.ties
-            joined = ties.left_join(labels, ["lo", "hi"])
-            frame = runner.to_arrow(joined).to_pandas()
+            joined = ties.left_join(labels, ["lo", "hi"]).drop("lo_right", "hi_right")
+            frame = runner.to_arrow(joined.order_by(["lo", "hi"])).to_pandas()
         finally:
             runner.close()
         result = fit_tie_weights(frame, frame["again"].fillna(False).to_numpy(bool), seed=seed)

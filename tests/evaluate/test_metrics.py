@@ -72,7 +72,9 @@ def test_roc_auc_is_undefined_with_one_class(labels):
 def scored_labels(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     """2 to 40 scores from a few values (so ties are common), with both labels present."""
     n = draw(st.integers(2, 40))
-    scores = draw(st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0, 2.0]), min_size=n, max_size=n))
+    scores = draw(
+        st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0, 2.0]), min_size=n, max_size=n)
+    )
     labels = draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(lambda y: 0 < sum(y) < n))
     return np.array(scores), np.array(labels, dtype=int)
 
@@ -230,3 +232,11 @@ def test_bootstrap_ci_resamples_whole_people():
 def test_bootstrap_ci_is_none_when_the_statistic_is_mostly_undefined():
     groups = np.arange(10)
     assert bootstrap_ci(groups, lambda rows: None, n=20, seed=0) is None
+
+
+def test_precision_at_k_does_not_depend_on_the_order_of_rows():
+    """One person, two ties scored alike, one positive: the top 1 is a coin toss, and the
+    answer should not depend on which row comes first (a tie-aware count gives 1/2)."""
+    person = np.array([1, 1])
+    first = precision_at_k(person, a(1, 1), a(1, 0), k=1)
+    assert precision_at_k(person, a(1, 1), a(0, 1), k=1) == first

@@ -169,8 +169,8 @@ day  actor  kind     target  content  parent
 
 def test_public_figures_do_not_reveal_a_private_message(tmp_path):
     """dan messaged ada privately, then ada mentioned dan in public. In public, ada-dan is
-    one mention, exactly like bob-cy's on the same day: no turn, dialogue 0, the same strength and value. A
-    turn would tell third parties that a private message came before."""
+    one mention, exactly like bob-cy's on the same day: no turn, dialogue 0, the same
+    strength and value. A turn would tell third parties that a private message came before."""
     ties = {
         frozenset((r["a"], r["b"])): r
         for r in scored(LEAK_LOG, tmp_path / "s.duckdb", half_life=NO_DECAY)

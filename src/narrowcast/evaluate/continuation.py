@@ -36,8 +36,9 @@ def labelled_ties(
     """
     measured = measure(events, Params(as_of=moment, half_life_days=half_life_days), runner)
     labels = continuation_labels(events, moment, until)
-    joined = measured.ties.left_join(labels, ["lo", "hi"])
-    frame = runner.to_arrow(joined).to_pandas()
+    joined = measured.ties.left_join(labels, ["lo", "hi"]).drop("lo_right", "hi_right")
+    # In pair order, so that held-out pairs and bootstrap resamples follow the seed alone.
+    frame = runner.to_arrow(joined.order_by(["lo", "hi"])).to_pandas()
     frame["again"] = frame["again"].fillna(False).astype(bool)
     frame["mutual"] = frame["mutual"].fillna(False).astype(bool)
     return frame

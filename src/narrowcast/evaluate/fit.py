@@ -38,6 +38,23 @@ def feature_matrix(ties: pd.DataFrame) -> np.ndarray:
     return ties[cols].to_numpy(dtype=float, na_value=0.0)
 
 
+def _held_out(ties: pd.DataFrame, seed: int, share: float = 0.3) -> np.ndarray:
+    """Which pairs are held out: decided by each pair's own ids and the seed (a
+    splitmix64 hash), so the choice does not depend on the order of the rows."""
+    if {"lo", "hi"} <= set(ties.columns):
+        key = ties["lo"].to_numpy(np.uint64) * np.uint64(0x9E3779B1) + ties["hi"].to_numpy(
+            np.uint64
+        )
+    else:
+        key = np.arange(len(ties), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = key + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53) < share
+
+
 def fit_tie_weights(ties: pd.DataFrame, labels: np.ndarray, *, seed: int = 0) -> FitResult:
     """Fit weights on 70% of the pairs, report ROC AUC on the other 30%.
 
@@ -54,8 +71,7 @@ def fit_tie_weights(ties: pd.DataFrame, labels: np.ndarray, *, seed: int = 0) ->
 
     x = feature_matrix(ties)
     y = np.asarray(labels).astype(int)
-    rng = np.random.default_rng(seed)
-    held = rng.random(len(y)) < 0.3
+    held = _held_out(ties, seed)
     train, test = ~held, held
     if len(set(y[train].tolist())) < 2:
         from narrowcast.errors import NarrowcastError

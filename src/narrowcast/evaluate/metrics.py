@@ -34,8 +34,7 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float | None:
     """Average precision: the mean of precision at each positive, ranking by score
-    (scikit-learn's definition, ties broken by the order of the input). None without
-    positives.
+    (scikit-learn's definition: tied scores form one step). None without positives.
 
     >>> average_precision(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 0, 1, 0]))
     0.8333333333333333
@@ -54,22 +53,37 @@ def precision_at_k(
     """Mean over people with at least ``k`` ties of the share of their ``k`` top-scored
     ties that are positive; and how many people that is.
 
-    ``person`` names, for each row, whose tie it is (a tie appears once per side).
+    ``person`` names, for each row, whose tie it is (a tie appears once per side). Where
+    the k-th place falls inside a group of tied scores, the group counts at its mean label
+    (the expected precision under a random order), so the result never depends on the
+    order of the rows.
 
     >>> p = np.array([1, 1, 1, 2, 2, 2])
     >>> precision_at_k(p, np.array([3, 2, 1, 3, 2, 1]), np.array([1, 0, 0, 0, 1, 1]), k=2)
     (0.5, 2)
+    >>> precision_at_k(np.array([1, 1, 1]), np.array([1, 1, 1]), np.array([1, 0, 0]), k=2)
+    (0.3333333333333333, 1)
     """
     person = np.asarray(person)
-    order = np.lexsort((-np.asarray(scores, dtype=float), person))
-    p, y = person[order], np.asarray(labels).astype(float)[order]
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels).astype(float)
+    order = np.lexsort((-s, person))
+    p, s, y = person[order], s[order], y[order]
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    sizes = np.diff(np.r_[starts, len(p)])
-    eligible = starts[sizes >= k]
-    if len(eligible) == 0:
+    ends = np.r_[starts[1:], len(p)]
+    values = []
+    for a, b in zip(starts, ends, strict=True):
+        if b - a < k:
+            continue
+        ss, yy = s[a:b], y[a:b]
+        cut = ss[k - 1]
+        above = ss > cut
+        tied = ss == cut
+        n_above = int(above.sum())
+        values.append((yy[above].sum() + (k - n_above) * yy[tied].mean()) / k)
+    if not values:
         return None, 0
-    top = y[eligible[:, None] + np.arange(k)[None, :]]
-    return float(top.mean(axis=1).mean()), len(eligible)
+    return float(np.mean(values)), len(values)
 
 
 def bootstrap_ci(
