@@ -69,6 +69,8 @@ def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
     s["generosity"] = (
         f"gave to {_plural(given_to, 'person')}, {round(_n(r.get('mutual_ties'))):,} of whom "
         "gave back".replace("persons", "people")
+        if given_to
+        else "gives to nobody"
     )
     # Community-wide outputs never show private figures: the public conversation only.
     addressed = _n(r.get("addressed_public"))
@@ -83,12 +85,13 @@ def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
         s["listening"] = "nobody has addressed them in public yet"
     s["reciprocity"] = (
         f"{round(_n(r.get('mutual_ties'))):,} of their {_plural(_n(r.get('ties')), 'tie')} are "
-        f"mutual; {_n(r.get('mutual_share')) * 100:.0f}% of what flows through them is"
+        f"mutual; {_n(r.get('mutual_share')) * 100:.0f}% of what they exchange comes back"
     )
-    s["dialogue"] = (
-        f"{_n(r.get('turns')):.1f} back-and-forth turns (decayed); their comments sparked "
-        f"{_n(r.get('sparked')):.1f} replies from others"
-    )
+    turns, sparked = _n(r.get("turns")), _n(r.get("sparked"))
+    dialogue = f"{turns:.1f} back-and-forth turns (decayed)" if turns else "no back-and-forth yet"
+    if sparked:
+        dialogue += f"; their comments sparked {sparked:.1f} replies from others"
+    s["dialogue"] = dialogue
     given_items = _n(r.get("given_items"))
     s["appreciated_giving"] = (
         f"{round(_n(r.get('thanked_items'))):,} of their {round(given_items):,} replies to "
