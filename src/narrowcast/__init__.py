@@ -14,10 +14,13 @@ from narrowcast.api import (
     fit,
     import_files,
     info,
+    link,
+    link_suggestions,
     score,
     show,
     suggest,
     top,
+    unlink,
 )
 
 __all__ = [
@@ -28,8 +31,11 @@ __all__ = [
     "fit",
     "import_files",
     "info",
+    "link",
+    "link_suggestions",
     "score",
     "show",
     "suggest",
     "top",
+    "unlink",
 ]

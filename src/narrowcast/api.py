@@ -22,11 +22,14 @@ __all__ = [
     "fit",
     "import_files",
     "info",
+    "link",
+    "link_suggestions",
     "markdown",
     "score",
     "show",
     "suggest",
     "top",
+    "unlink",
     "write_report",
 ]
 
@@ -107,3 +110,32 @@ def demo(
 
         score_store(db)
     return result
+
+
+def link(ids: Sequence[str], *, db: str | PathLike[str] | None = None) -> dict[str, Any]:
+    """Record that several platform ids are one person; every measure then treats them as
+    one (after the next ``score``). Returns the person and all their accounts.
+
+    >>> import narrowcast, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.txt").write_text("1 2 1082040961\\n")
+    >>> _ = narrowcast.import_files("snap", [d / "a.txt"], db=d / "s.duckdb", platform="x")
+    >>> narrowcast.link(["x:1", "x:2"], db=d / "s.duckdb")["accounts"]
+    ['x:1', 'x:2']
+    """
+    with Store(default_db(db), create=False) as store:
+        person = store.link(list(ids))
+        return {"person": person, "accounts": store.accounts(person)}
+
+
+def unlink(ids: Sequence[str], *, db: str | PathLike[str] | None = None) -> int:
+    """Undo links: each id is its own person again. Returns how many links were removed."""
+    with Store(default_db(db), create=False) as store:
+        return store.unlink(list(ids))
+
+
+def link_suggestions(*, db: str | PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Ids on different platforms with exactly the same handle or e-mail address: offered
+    as links to make, never merged silently."""
+    with Store(default_db(db), create=False, read_only=True) as store:
+        return store.link_suggestions()

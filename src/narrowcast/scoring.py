@@ -223,9 +223,7 @@ def score(
             tie_weights=tie_weights,
             weights_name=weights_name,
         )
-        if not store.con.execute("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)").fetchone()[
-            0
-        ]:
+        if not store.con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
             raise NarrowcastError(f"the store {path} has no events to score; import some first")
         runner = DuckDBRunner(store.con, progress=progress)
         try:
@@ -265,7 +263,16 @@ def _scored(db: Db) -> Store:
 
 
 def _resolve(store: Store, person: str) -> tuple[int, str, str]:
-    """(key, id, handle) of a person id or handle; a clear error with the closest handles."""
+    """(key, id, handle) of a person id or handle, a linked account resolving to its
+    person; a clear error with the closest handles."""
+    key, pid, handle = _find(store, person)
+    main = store.canonical(pid)
+    if main != pid:
+        return _find(store, main)
+    return key, pid, handle
+
+
+def _find(store: Store, person: str) -> tuple[int, str, str]:
     con = store.con
     row = con.execute("SELECT key, id, handle FROM people WHERE id = ?", [person]).fetchall()
     if row:
@@ -275,6 +282,10 @@ def _resolve(store: Store, person: str) -> tuple[int, str, str]:
     ).fetchall()
     if len(rows) == 1:
         return rows[0]
+    if len({store.canonical(r[1]) for r in rows}) == 1:
+        # Several accounts, one person (linked): that person.
+        main = store.canonical(rows[0][1])
+        return next((r for r in rows if r[1] == main), rows[0])
     if len(rows) > 1:
         ids = ", ".join(r[1] for r in rows[:10])
         raise PersonNotFound(f"{person!r} is the handle of several people; give one of: {ids}")
@@ -360,12 +371,14 @@ def show(person: str, *, db: Db = None, include_private: bool = False) -> dict[s
         }
         ties = _person_ties(store, key, include_private)
         run = store.score_run()
+        accounts = store.accounts(pid)
     engaged = sorted(ties, key=lambda t: -t["gives_me"])[:5]
     strongest = sorted(ties, key=lambda t: -t["strength"])[:5]
     return {
         "person": pid,
         "handle": handle,
         "display_name": r.get("display_name"),
+        "accounts": accounts,
         "broadcast": _clean(r["broadcast"]),
         "relational": _clean(r["relational"]),
         "broadcast_raw": _clean(r["broadcast_raw"]),

@@ -267,16 +267,19 @@ def test_people_have_the_latest_display_name_and_list_the_others():
             "addresses": [
                 "@d@@lovel@ce@ex@mple@org", "@d@@|ove|@ce@ex@mp|e@org", "ada.lovelace@example.org"
             ],
+            "email": "ada.lovelace@example.org",
         }),
         # The MIME encoded-word is decoded; pipermail's 2018q4 copy had lost the ø.
         (SOREN, "mbox", "Søren Kierkegaard", "Søren Kierkegaard", {
             "other_display_names": ["Soren Kierkegaard"],
             "addresses": ["@oren@ex@mple@dk", "soren@example.dk"],
+            "email": "soren@example.dk",
         }),
         # No display name (pipermail repeats the address instead): the clean address.
         (BOB, "mbox", "bob@example.net", None, {
             "other_display_names": [],
             "addresses": ["bob@ex@mple@@et", "bob@example.net"],
+            "email": "bob@example.net",
         }),
     ]  # fmt: skip
     assert people.column("audience_size").null_count == 3

@@ -397,7 +397,7 @@ def show(person: str, fmt: str, include_private: bool, db: Path) -> None:
 
     def table() -> str:
         lines = [
-            f"{data['handle']} ({data['person']}), as of {data['as_of']}",
+            f"{data['handle']} ({', '.join(data['accounts'])}), as of {data['as_of']}",
             f"broadcast  {data['broadcast']:.0f}/100    relational  {data['relational']:.0f}/100",
             data["explanation"],
             "",
@@ -598,3 +598,52 @@ def eval_(
         click.echo(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str))
     else:
         click.echo(api.markdown(results))
+
+
+@main.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="List ids on different platforms with the same handle or e-mail address, as "
+    "'narrowcast link' commands to run; nothing is linked.",
+)
+@format_option("table", "json")
+@db_option
+@friendly_errors
+def link(ids: tuple[str, ...], suggest: bool, fmt: str, db: Path) -> None:
+    """Record that several platform ids (IDS) are one person.
+
+    Every measure then treats them as one person, shown under the first id; run 'narrowcast
+    score' again. 'narrowcast unlink' undoes it; 'narrowcast import identities FILE.csv'
+    links many at once.
+    """
+    if suggest:
+        rows = api.link_suggestions(db=db)
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+        elif not rows:
+            click.echo("No ids share a handle or e-mail address across platforms.")
+        else:
+            for r in rows:
+                click.echo(
+                    f"narrowcast link {' '.join(r['ids'])}    # same {r['same']}: {r['value']}"
+                )
+        return
+    if len(ids) < 2:
+        raise click.UsageError("give at least two person ids to link, or --suggest")
+    result = api.link(ids, db=db)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"{result['person']} is now one person with {', '.join(result['accounts'][1:])}")
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True)
+@db_option
+@friendly_errors
+def unlink(ids: tuple[str, ...], db: Path) -> None:
+    """Undo links: each of IDS is its own person again (run 'narrowcast score' again)."""
+    n = api.unlink(ids, db=db)
+    click.echo(f"removed {n} link{'s' if n != 1 else ''}")

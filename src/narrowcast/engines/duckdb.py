@@ -56,15 +56,51 @@ class DuckDBRunner:
         self.progress = progress
         self._prefix = f"_nc{next(_RUN)}_"
         self._made: list[str] = []
+        self._views: list[str] = []
         # Intermediate tables are temporary (in memory); past this limit DuckDB spills
         # them to its temporary directory instead of growing without bound.
-        self.memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        self.memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         con.execute(f"SET memory_limit = '{SCORING_MEMORY_MB}MB'").fetchall()
 
     def events(self) -> ir.Table:
-        """The store's event log with person keys as ``actor`` and ``target``."""
-        t = self.ibis.table("events")
-        return t.rename(actor="actor_key", target="target_key").drop("seq", "import_id")
+        """The store's event log with person keys as ``actor`` and ``target``.
+
+        Accounts linked as one person (the ``identities`` table) appear as that person's
+        key, so every measure treats them as one.
+        """
+        linked = self.con.execute("SELECT count(*) FROM identities").fetchall()[0][0]
+        if not linked:
+            t = self.ibis.table("events")
+            return t.rename(actor="actor_key", target="target_key").drop("seq", "import_id")
+        view = self._prefix + "events"
+        cols = ", ".join(
+            "coalesce(ma.person_key, e.actor_key) AS actor"
+            if c == "actor_key"
+            else "coalesce(mt.person_key, e.target_key) AS target"
+            if c == "target_key"
+            else f"e.{c}"
+            for c in self._event_columns()
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW "{view}" AS
+                WITH m AS (
+                    SELECT a.key AS account_key, p.key AS person_key
+                    FROM identities i JOIN people a ON a.id = i.account
+                    JOIN people p ON p.id = i.person
+                )
+                SELECT {cols} FROM events e
+                LEFT JOIN m ma ON ma.account_key = e.actor_key
+                LEFT JOIN m mt ON mt.account_key = e.target_key"""
+        ).fetchall()
+        self._views.append(view)
+        return self.ibis.table(view)
+
+    def _event_columns(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' "
+            "AND schema_name = 'main' ORDER BY column_index"
+        ).fetchall()
+        return [r[0] for r in rows if r[0] not in ("seq", "import_id")]
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         table = self._prefix + name
@@ -113,7 +149,10 @@ class DuckDBRunner:
         """Drop the intermediate tables and restore the memory limit."""
         for table in self._made:
             self.con.execute(f'DROP TABLE IF EXISTS "{table}"').fetchall()
+        for view in self._views:
+            self.con.execute(f'DROP VIEW IF EXISTS "{view}"').fetchall()
         self._made.clear()
+        self._views.clear()
         self.con.execute(f"SET memory_limit = '{self.memory_limit}'").fetchall()
 
 

@@ -25,6 +25,11 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "mbox": ("mbox", "read_mbox", "mailing-list archives: mbox or Mailman pipermail text"),
     "csv": ("tabular", "read_csv", "the event-log columns as CSV (see README)"),
     "parquet": ("tabular", "read_parquet", "the event-log columns as Parquet"),
+    "identities": (
+        "identities",
+        "read_identities",
+        "person,account CSV: accounts that are one person",
+    ),
 }
 
 

@@ -70,7 +70,8 @@ name (by message time; the part in parentheses, or before ``<addr>``; MIME encod
 decoded, quotes removed, whitespace collapsed), else the latest address seen in a clean style
 (``at`` or a standard mbox), else the latest normalised address. A display name that is only
 the address again counts as none. The people table lists the other display names and the
-address forms seen in ``attributes``.
+address forms seen in ``attributes``, and ``email``, the latest address seen in a clean
+style (``narrowcast link --suggest`` offers links by it).
 
 On the 2015Q2--2022Q4 part of R-package-devel (8,087 messages, 1,140 address strings, 882
 distinct display names ignoring case) this gives 882 people: Dirk Eddelbuettel, Ben Bolker,
@@ -392,6 +393,8 @@ class _Parser:
             attributes = {
                 "other_display_names": sorted({n for _, n in named} - {name}),
                 "addresses": sorted({s.address for s in senders}),
+                # The latest address seen unobfuscated: what 'link --suggest' matches.
+                "email": max(clean)[1] if clean else None,
             }
             buf.add(
                 id=senders[0].actor,

@@ -651,3 +651,99 @@ class Store:
                 "INSERT INTO fit_info VALUES " + ", ".join(["(?, ?)"] * len(fit)),
                 [x for k, v in fit.items() for x in (k, json.dumps(v, default=str))],
             )
+
+    # -- identities ----------------------------------------------------------------------
+
+    def _known_ids(self, ids: list[str]) -> None:
+        rows = self._q("SELECT id FROM people WHERE id IN (SELECT unnest(?))", [ids])
+        missing = sorted(set(ids) - {r[0] for r in rows})
+        if missing:
+            raise StoreError(
+                f"no person {missing[0]!r} in the store; give platform-qualified ids as "
+                "'narrowcast info' and 'narrowcast top' show them"
+            )
+
+    def canonical(self, account: str) -> str:
+        """The person an account belongs to (itself when it is linked to no one)."""
+        rows = self._q("SELECT person FROM identities WHERE account = ?", [account])
+        return rows[0][0] if rows else account
+
+    def link(self, ids: list[str], origin: str = "manual") -> str:
+        """Record that ``ids`` are one person; returns that person's id (the first id's
+        person). Accounts already linked to any of them come along."""
+        if len(set(ids)) < 2:
+            raise StoreError("link needs at least two different person ids")
+        self._known_ids(ids)
+        with self.transaction():
+            person = self.canonical(ids[0])
+            groups = {self.canonical(i) for i in ids}
+            accounts = set(ids) | groups
+            for g in groups:
+                accounts |= {
+                    r[0] for r in self._q("SELECT account FROM identities WHERE person = ?", [g])
+                }
+            accounts.discard(person)
+            self._q(
+                "DELETE FROM identities WHERE account IN (SELECT unnest(?))", [sorted(accounts)]
+            )
+            self._q("DELETE FROM identities WHERE person IN (SELECT unnest(?))", [sorted(groups)])
+            for a in sorted(accounts):
+                self._q("INSERT INTO identities VALUES (?, ?, ?)", [person, a, origin])
+        return person
+
+    def unlink(self, ids: list[str]) -> int:
+        """Make each id its own person again; returns how many links were removed. Unlinking
+        a person's main id dissolves the whole group."""
+        self._known_ids(ids)
+        with self.transaction():
+            removed = self._one(
+                "SELECT count(*) FROM identities WHERE account IN (SELECT unnest($1)) "
+                "OR person IN (SELECT unnest($1))",
+                [ids],
+            )
+            self._q(
+                "DELETE FROM identities WHERE account IN (SELECT unnest($1)) "
+                "OR person IN (SELECT unnest($1))",
+                [ids],
+            )
+        return int(removed)
+
+    def accounts(self, person: str) -> list[str]:
+        """Every platform id of a person, theirs first."""
+        main = self.canonical(person)
+        rest = [
+            r[0]
+            for r in self._q("SELECT account FROM identities WHERE person = ? ORDER BY 1", [main])
+        ]
+        return [main, *rest]
+
+    def link_suggestions(self) -> list[dict[str, Any]]:
+        """People on different platforms whose handle or e-mail address is exactly the same
+        (case-insensitive): offered, never merged."""
+        rows = self._q(
+            """
+            WITH keys AS (
+                SELECT id, platform, lower(handle) AS k, 'handle' AS why FROM people
+                WHERE handle IS NOT NULL AND length(handle) > 2
+                UNION ALL
+                SELECT id, platform, lower(regexp_extract(id, '[^:]+@[^:]+$')) AS k, 'e-mail'
+                FROM people WHERE regexp_matches(id, '@[^:]+\\.[^:]+$')
+                UNION ALL
+                SELECT id, platform, lower(json_extract_string(attributes, '$.email')) AS k,
+                       'e-mail'
+                FROM people WHERE json_extract_string(attributes, '$.email') IS NOT NULL
+            )
+            SELECT k, why, list(DISTINCT id ORDER BY id) AS ids
+            FROM keys WHERE k IS NOT NULL AND k <> ''
+            GROUP BY k, why
+            HAVING count(DISTINCT platform) > 1
+            ORDER BY k
+            """
+        )
+        linked = {r[0] for r in self._q("SELECT account FROM identities")}
+        out = []
+        for key, why, ids in rows:
+            fresh = [i for i in ids if i not in linked]
+            if len(fresh) > 1:
+                out.append({"ids": fresh, "same": why, "value": key})
+        return out
