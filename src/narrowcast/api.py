@@ -119,7 +119,9 @@ def link(ids: Sequence[str], *, db: str | PathLike[str] | None = None) -> dict[s
     >>> import narrowcast, tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "a.txt").write_text("1 2 1082040961\\n")
-    >>> _ = narrowcast.import_files("snap", [d / "a.txt"], db=d / "s.duckdb", platform="x")
+    >>> _ = narrowcast.import_files(
+    ...     "snap", [d / "a.txt"], db=d / "s.duckdb", platform="x", kind="message"
+    ... )
     >>> narrowcast.link(["x:1", "x:2"], db=d / "s.duckdb")["accounts"]
     ['x:1', 'x:2']
     """
