@@ -17,16 +17,17 @@ item by its *fullname*, its ``id`` after a type prefix: ``t3_`` submissions, ``t
 comments, ``t2_`` accounts. Fullnames are unique across all of Reddit, so they are the item
 ids here.
 
-=========================  ==========  ============  ======================  =================
-record                     kind        content_id    parent_id               thread_id
-=========================  ==========  ============  ======================  =================
-submission                 post        ``t3_<id>``   null                    ``t3_<id>``
-crosspost (has             quote       ``t3_<id>``   ``crosspost_parent``    ``t3_<id>``
-``crosspost_parent``)
-comment                    reply       ``t1_<id>``   ``parent_id`` as given  ``link_id``
-                                                     (``t1_...`` or
-                                                     ``t3_...``)
-=========================  ==========  ============  ======================  =================
+==========  =====  ===========  ========================  ===================
+record      kind   content_id   parent_id                 thread_id
+==========  =====  ===========  ========================  ===================
+submission  post   ``t3_<id>``  null                      ``t3_<id>``
+crosspost   quote  ``t3_<id>``  its ``crosspost_parent``  ``t3_<id>``
+comment     reply  ``t1_<id>``  its ``parent_id``         its ``link_id``
+==========  =====  ===========  ========================  ===================
+
+A crosspost is a submission with a ``crosspost_parent`` (a ``t3_`` fullname): a re-post
+under a title of its own, so a quote. A comment's ``parent_id`` is kept as given:
+``t1_...`` when it answers a comment, ``t3_...`` when it answers the submission.
 
 - ``event_id`` the item's fullname (``t3_<id>``, ``t1_<id>``); ``ts`` the ``created_utc``
   (epoch seconds, as an integer, a float or a string of either: dumps use all three).
@@ -44,8 +45,9 @@ comment                    reply       ``t1_<id>``   ``parent_id`` as given  ``l
   (names and fullnames are global); select one by its subtype.
 - ``text`` the ``title``, the ``selftext`` and, for a link submission (``is_self`` false),
   its ``url``, on a line each; a comment's ``body``. HTML entities (``&amp;``, ``&gt;``),
-  which dumps keep from Reddit's API, are decoded. A ``selftext`` or ``body`` that is
-  ``[deleted]`` or ``[removed]`` is left out: its words are gone.
+  which dumps keep from Reddit's API, are decoded, and lone UTF-16 surrogates (some dumps
+  hold escaped halves of emoji, ``\\ud83d``) become U+FFFD. A ``selftext`` or ``body``
+  that is ``[deleted]`` or ``[removed]`` is left out: its words are gone.
 - Everything is ``public``.
 
 Votes. ``score`` is Reddit's net count of up-votes minus down-votes, which starts at 1 with
@@ -93,7 +95,7 @@ from narrowcast.importers._common import (
     read_errors,
     total_size,
 )
-from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
+from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed
 
 __all__ = ["parse_reddit", "read_reddit"]
 
@@ -107,6 +109,7 @@ _MAX_SECONDS = 253_402_300_799
 _MIN_SECONDS = -62_135_596_800
 # u/name and /u/name; Reddit names are 3 to 20 letters, digits, '_' and '-'.
 _MENTION = re.compile(r"(?<![A-Za-z0-9_/])/?u/([A-Za-z0-9_-]{3,20})(?![A-Za-z0-9_-])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _QUOTE_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 #: The event columns a row sets, in the order of its tuple; the others are constant or null.
 _VARYING = (
@@ -328,7 +331,7 @@ class _Rows:
             if f.name == "ts":
                 arrays.append(pa.array(columns["ts"], pa.int64()).cast(f.type))
             elif f.name in columns:
-                arrays.append(pa.array(columns[f.name], f.type))
+                arrays.append(_array(columns[f.name], f.type))
             elif f.name == "platform":
                 arrays.append(pa.array([self.platform] * n, f.type))
             elif f.name == "visibility":
@@ -336,13 +339,19 @@ class _Rows:
             else:
                 arrays.append(pa.nulls(n, f.type))
         events = pa.RecordBatch.from_arrays(arrays, schema=EVENTS)
-        people = RowBuffer("people")
-        for pid, handle in self.handles.items():
-            people.add(id=pid, platform=self.platform, handle=handle)
+        m = len(self.handles)
+        given = {
+            "id": pa.array(list(self.handles), pa.string()),
+            "platform": pa.array([self.platform] * m, pa.string()),
+            "handle": pa.array(list(self.handles.values()), pa.string()),
+        }
+        people = pa.RecordBatch.from_arrays(
+            [given.get(f.name, pa.nulls(m, f.type)) for f in PEOPLE], schema=PEOPLE
+        )
         self.events = []
         self.handles = {}
         self.chars = 0
-        return events, people.flush()
+        return events, people
 
     def record(self, r: Any) -> None:
         """Add the rows of one record, or raise :class:`_BadRow` leaving nothing behind."""
@@ -364,11 +373,7 @@ class _Rows:
             actor = self.prefix + author.lower()
         sub = get("subreddit")
         subtype = "r/" + sub if isinstance(sub, str) and sub else None
-        if (
-            "title" in r
-            or not parent
-            or (isinstance(name, str) and name.startswith("t3_"))
-        ):
+        if "title" in r or not parent or (isinstance(name, str) and name.startswith("t3_")):
             item = "t3_" + rid
             thread: str | None = item
             kind, parent_id = "post", None
@@ -412,6 +417,16 @@ class _Rows:
                     )  # fmt: skip
 
 
+def _array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """The values as an Arrow array; lone UTF-16 surrogates in strings, which JSON may
+    escape (``"\\ud83d"``) but UTF-8 cannot hold, become U+FFFD."""
+    try:
+        return pa.array(values, type_)
+    except UnicodeEncodeError:
+        fix = _SURROGATE.sub
+        return pa.array([v if v is None else fix("\ufffd", v) for v in values], type_)
+
+
 def _clean(value: Any) -> str | None:
     """A text field with HTML entities decoded; None when empty, deleted or removed."""
     if not isinstance(value, str) or not value or value in _GONE:
@@ -438,9 +453,7 @@ def _micros(value: Any) -> int:
     seconds: float
     if isinstance(value, bool):
         seconds = math.nan
-    elif isinstance(value, int):
-        seconds = value
-    elif isinstance(value, float):
+    elif isinstance(value, (int, float)):
         seconds = value
     elif isinstance(value, str):
         try:

@@ -50,6 +50,10 @@ def component_sentences(row: Mapping[str, Any]) -> dict[str, str]:
         if _n(r.get("amplification"))
         else "nobody shared or quoted them"
     )
+    if _n(r.get("echoers")):
+        s["amplification"] += (
+            f"; {_plural(_n(r.get('echoers')), 'person')} repeated links or tags they shared"
+        ).replace("persons", "people")
     s["reception"] = (
         f"{_plural(_n(r.get('received_events')), 'reaction')} received on "
         f"{_plural(_n(r.get('posts')), 'post')}"

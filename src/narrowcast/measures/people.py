@@ -308,6 +308,7 @@ def broadcast_parts(
     items: ir.Table,
     side: ir.Table,
     network_weight: ir.Table,
+    echoed: ir.Table,
 ) -> ir.Table:
     """The broadcast components of each person who received anything (raw).
 
@@ -318,7 +319,8 @@ def broadcast_parts(
       teleport ``received``) and adds nothing, so a crowd of fresh accounts adds nothing;
     - amplification: shares, quotes and mentions of x, saturating per amplifier and
       weighted by the amplifier's standing, plus half the engagement with items that quote
-      or share x (second hop);
+      or share x (second hop), plus half a point per person who echoed x (repeated a link
+      or tag soon after x exposed them to it, :func:`~narrowcast.measures.echoes.echoes`);
     - reception: kind-weighted decayed engagement received per item made,
       :math:`(\\sum_e s_e g_e + \\tfrac12 A) / (1 + \\sum_i d_i)`, each engager's by their
       standing and anonymous votes A at a typical standing of one half;
@@ -377,12 +379,14 @@ def broadcast_parts(
     made = made.group_by(person=made.actor).agg(items_made=made.decay.sum())
 
     out = received
-    for t in (by_author, amp_by, second, discussed, made):
+    for t in (by_author, amp_by, second, discussed, made, echoed):
         out = left_join(out, t, "person")
     nwp = nw.rename(person="node", network_weight="pagerank")
     out = left_join(out, nwp, "person")
     return out.mutate(
-        amplification=out.amplified.fill_null(0) + 0.5 * out.second_hop.fill_null(0),
+        amplification=out.amplified.fill_null(0)
+        + 0.5 * out.second_hop.fill_null(0)
+        + 0.5 * out.echoers.fill_null(0),
         reception=(
             out.received_known.fill_null(0)
             + ANONYMOUS_STANDING * out.received_anonymous.fill_null(0)

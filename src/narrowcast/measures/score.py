@@ -18,7 +18,8 @@ import ibis
 import ibis.expr.types as ir
 
 from narrowcast.measures._tables import left_join
-from narrowcast.measures.events import decayed, interactions, items
+from narrowcast.measures.echoes import echoes
+from narrowcast.measures.events import as_of, decayed, interactions, items
 from narrowcast.measures.network import initial_ranks, pagerank_graph, pagerank_step
 from narrowcast.measures.params import BROADCAST_WEIGHTS, RELATIONAL_WEIGHTS, Params
 from narrowcast.measures.people import (
@@ -178,7 +179,10 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         params.strong_tie,
     )
     rel = runner.materialize(rel, "relational_parts")
-    bro = runner.materialize(broadcast_parts(ev, itm, side, network), "broadcast_parts")
+    with_text = as_of(events, moment)
+    with_text = with_text.mutate(t=with_text.ts.epoch_seconds())
+    echoed = runner.materialize(echoes(with_text), "echoes")
+    bro = runner.materialize(broadcast_parts(ev, itm, side, network, echoed), "broadcast_parts")
 
     everyone = rel.select("person").union(bro.select("person")).distinct()
     p = left_join(everyone, rel, "person")
