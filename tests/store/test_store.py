@@ -243,3 +243,15 @@ def test_import_twice_is_import_once_and_file_order_does_not_matter(tmp_path_fac
     once = content([fa, fb], 1)
     assert content([fa, fb], 2) == once
     assert content([fb, fa], 1) == once
+
+
+def test_the_same_event_id_twice_in_one_import_is_one_event(tmp_path, store):
+    """Overlapping dump files can hold one event twice: the import keeps the first."""
+    from narrowcast.importers import read
+
+    f = tmp_path / "twice.csv"
+    f.write_text(
+        "event_id,ts,actor,kind\ne1,2024-03-01T09:00:00Z,ada,post\ne1,2024-03-01T09:00:00Z,ada,post\n"
+    )
+    result = store.load(read("csv", [f]))
+    assert (result.events_read, result.events_added, result.events_skipped) == (2, 1, 1)

@@ -25,6 +25,16 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "mbox": ("mbox", "read_mbox", "mailing-list archives: mbox or Mailman pipermail text"),
     "csv": ("tabular", "read_csv", "the event-log columns as CSV (see README)"),
     "parquet": ("tabular", "read_parquet", "the event-log columns as Parquet"),
+    "reddit": (
+        "reddit",
+        "read_reddit",
+        "Reddit NDJSON dumps (Pushshift, Arctic Shift): submissions and comments, .gz/.zst",
+    ),
+    "github": (
+        "github",
+        "read_github",
+        "GitHub REST API JSON (gh api): issues, PRs, comments, reviews, reactions",
+    ),
     "identities": (
         "identities",
         "read_identities",

@@ -105,7 +105,10 @@ class Input:
                 raise InputError(
                     path, "reading .zst needs zstandard: pip install zstandard"
                 ) from err
-            self.stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            # Pushshift's Reddit dumps are compressed with a 2 GiB window.
+            self.stream = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(
+                raw, read_across_frames=True
+            )
         else:
             self.stream = raw
 
@@ -134,6 +137,14 @@ def open_text(inp: Input) -> io.TextIOWrapper:
     return io.TextIOWrapper(inp.stream, encoding="utf-8", errors="strict", newline=None)  # type: ignore[arg-type]
 
 
+try:
+    from zstandard import ZstdError as _ZstdError
+except ImportError:  # pragma: no cover - zstandard is a dependency
+
+    class _ZstdError(Exception):  # type: ignore[no-redef]
+        """Stands in when zstandard is missing (then .zst inputs are refused up front)."""
+
+
 @contextlib.contextmanager
 def read_errors(path: Path, expected: str, line: list[int] | None = None) -> Iterator[None]:
     """Turn decompression, decoding and OS errors while reading ``path`` into InputError.
@@ -152,7 +163,7 @@ def read_errors(path: Path, expected: str, line: list[int] | None = None) -> Ite
         raise InputError(
             path, f"byte 0x{bad} is not UTF-8; expected {expected} in UTF-8", line=where
         ) from err
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError, lzma.LZMAError) as err:
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError, lzma.LZMAError, _ZstdError) as err:
         where = line[0] if line else None
         detail = str(err) or type(err).__name__
         if isinstance(err, EOFError):

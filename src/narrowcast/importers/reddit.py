@@ -83,18 +83,12 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 
 from narrowcast.errors import InputError
-from narrowcast.importers._common import (
-    check_files,
-    open_binary,
-    open_text,
-    read_errors,
-    total_size,
-)
+from narrowcast.importers._common import check_files, open_binary, read_errors, total_size
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed
 
 __all__ = ["parse_reddit", "read_reddit"]
@@ -270,9 +264,10 @@ def _chunks(
         line = [0]
         seen = False  # a line that is not blank
         with open_binary(path) as inp, read_errors(path, _EXPECTED, line):
-            for text in open_text(inp):
+            for raw in _lines(inp.stream):
                 line[0] += 1
-                if not text.strip():
+                text = raw.decode("utf-8")
+                if not text or text.isspace():
                     continue
                 seen = True
                 try:
@@ -280,7 +275,8 @@ def _chunks(
                         record = loads(text)
                     except json.JSONDecodeError as err:
                         raise _BadRow(
-                            f"not JSON ({err.msg} at column {err.colno}); expected {_EXPECTED}"
+                            f"not JSON: {err.msg.removesuffix(' at')} at column {err.colno}; "
+                            f"expected {_EXPECTED}"
                         ) from err
                     rows.record(record)
                 except _BadRow as err:
@@ -294,6 +290,19 @@ def _chunks(
             if rows.events:
                 yield from _flush(rows, path, done + inp.bytes_read)
         done += path.stat().st_size
+
+
+def _lines(stream: IO[bytes], block_bytes: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a byte stream, without their ``\\n``, read in blocks: every reader
+    (gzip, bz2, xz, zstd) has ``read``, not all have ``readline``; and decoding each line
+    here, not in a text wrapper's blocks, lets a decoding error name its line."""
+    rest = b""
+    while block := stream.read(block_bytes):
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
 
 
 def _flush(rows: _Rows, path: Path, bytes_read: int) -> Iterator[Chunk]:
@@ -399,7 +408,7 @@ class _Rows:
         score = get("score")
         # Every field is checked: the rows can be added.
         if actor is not None and author != actor[len(self.prefix) :]:
-            self.handles[actor] = author
+            self.handles[actor] = author  # type: ignore[assignment]
         add = self.events.append
         add((item, ts, actor, kind, None, item, parent_id, thread, 1, subtype, text))
         if isinstance(score, int) and score != 1 and not isinstance(score, bool):

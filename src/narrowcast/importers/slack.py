@@ -106,7 +106,6 @@ conversation listings are.
 from __future__ import annotations
 
 import codecs
-import io
 import json
 import re
 import zipfile
@@ -212,6 +211,7 @@ class _JsonReader:
     C decoder of :mod:`json`. Malformed JSON or a byte that is not UTF-8 raises an
     :class:`~narrowcast.errors.InputError` naming the line.
 
+    >>> import io
     >>> reader = _JsonReader(io.BytesIO(b'[{"a": 1},\\n {"a": 2}]'), "x.json", "a list")
     >>> list(reader.array())
     [(1, {'a': 1}), (2, {'a': 2})]
@@ -248,7 +248,9 @@ class _JsonReader:
             line = self._line_at(len(self._buf)) + err.object[: err.start].count(b"\n")
             bad = err.object[err.start : err.start + 1].hex()
             raise InputError(
-                self.path, f"byte 0x{bad} is not UTF-8; expected {self.expected} in UTF-8", line=line
+                self.path,
+                f"byte 0x{bad} is not UTF-8; expected {self.expected} in UTF-8",
+                line=line,
             ) from err
         if not block:
             self._eof = True
@@ -376,7 +378,7 @@ class _Rows:
 
     def user(self, u: Any) -> None:
         if not isinstance(u, dict):
-            raise _BadRow("a user that is not an object; expected {\"id\": \"U...\", ...}")
+            raise _BadRow('a user that is not an object; expected {"id": "U...", ...}')
         uid = u.get("id")
         if not isinstance(uid, str) or not uid:
             raise _BadRow('user has no id; expected e.g. "id": "U024BE7LH"')
@@ -435,7 +437,8 @@ class _Rows:
         if subtype not in _NOTICES:
             text = _text(m.get("text"))
             if conv.members is not None:
-                others = [u for u in conv.members if u != raw_actor] or [None]
+                others: list[str | None] = [u for u in conv.members if u != raw_actor]
+                others = others or [None]
                 for i, other in enumerate(others):
                     first = i == 0
                     add(
@@ -612,7 +615,9 @@ class _Export:
                 with zipfile.ZipFile(path) as zf:
                     infos = [i for i in zf.infolist() if not i.is_dir()]
             except (zipfile.BadZipFile, OSError) as err:
-                raise InputError(path, f"is not a .zip archive ({err}); expected {_EXPORT}") from err
+                raise InputError(
+                    path, f"is not a .zip archive ({err}); expected {_EXPORT}"
+                ) from err
             names = {i.filename: i for i in infos}
             # A zip of the export's folder has the files one level down.
             tops = sorted(
@@ -771,7 +776,9 @@ def _chunks(parsed: Parsed, export: _Export, skip: bool, batch_rows: int) -> Ite
                 cid = c.get("id") if isinstance(c, dict) else None
                 if not isinstance(cid, str) or not cid:
                     raise InputError(
-                        where, 'a conversation without an id; expected e.g. "id": "C024BE91L"', line=line
+                        where,
+                        'a conversation without an id; expected e.g. "id": "C024BE91L"',
+                        line=line,
                     )
                 folder = cid if by_id else _text(c.get("name")) or cid
                 members = c.get("members")

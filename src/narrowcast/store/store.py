@@ -508,10 +508,18 @@ class Store:
     def _drop_known(self, import_id: int) -> int:
         """Delete this import's rows the store already had; return how many.
 
-        A row with an event_id is known when its platform has that id; a row without one
-        when an identical row with the same seq is there.
+        A row with an event_id is known when its platform has that id (in an earlier import,
+        or earlier in this one); a row without one when an identical row with the same seq
+        is there.
         """
-        skipped = 0
+        # The same event twice in one import (overlapping dump files): keep the first.
+        skipped = self._one(
+            """DELETE FROM events WHERE import_id = $1 AND event_id IS NOT NULL AND rowid IN (
+                   SELECT rowid FROM events WHERE import_id = $1 AND event_id IS NOT NULL
+                   QUALIFY row_number() OVER (PARTITION BY platform, event_id ORDER BY rowid) > 1
+               )""",
+            [import_id],
+        )
         platforms = [
             r[0]
             for r in self._q(
