@@ -25,6 +25,16 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "mbox": ("mbox", "read_mbox", "mailing-list archives: mbox or Mailman pipermail text"),
     "csv": ("tabular", "read_csv", "the event-log columns as CSV (see README)"),
     "parquet": ("tabular", "read_parquet", "the event-log columns as Parquet"),
+    "twitter": (
+        "twitter",
+        "read_twitter",
+        "an X/Twitter archive: the .zip or its folder (data/*.js)",
+    ),
+    "mastodon": (
+        "mastodon",
+        "read_mastodon",
+        "a Mastodon account export (.zip, .tar.gz or folder), optionally following_accounts.csv",
+    ),
     "reddit": (
         "reddit",
         "read_reddit",
