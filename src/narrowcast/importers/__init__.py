@@ -35,6 +35,8 @@ FORMATS: dict[str, tuple[str, str, str]] = {
         "read_mastodon",
         "a Mastodon account export (.zip, .tar.gz or folder), optionally following_accounts.csv",
     ),
+    "slack": ("slack", "read_slack", "a Slack workspace export: the .zip or its folder"),
+    "discord": ("discord", "read_discord", "DiscordChatExporter JSON exports: files or a folder"),
     "reddit": (
         "reddit",
         "read_reddit",

@@ -12,8 +12,9 @@ The export holds, at its top:
     {...}, "is_bot": ...}``.
 ``channels.json``, ``groups.json``, ``mpims.json``, ``dms.json``
     The conversations, each a list of ``{"id", "name", "members", ...}``: public channels,
-    private channels, group direct messages and direct messages. Any but one may be
-    missing (free plans export only ``channels.json``).
+    private channels, group direct messages and direct messages. Those that are missing
+    are skipped (free plans export only ``channels.json``); an export needs
+    ``users.json`` or ``channels.json``.
 one folder per conversation
     Named by the conversation's ``name`` (a direct message's by its ``id``), holding one
     file per day, ``YYYY-MM-DD.json``: the day's messages, a list of objects with ``ts``
