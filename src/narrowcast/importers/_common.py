@@ -11,12 +11,12 @@ import hashlib
 import io
 import lzma
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from narrowcast.errors import InputError
 
@@ -188,3 +188,55 @@ def iso_to_micros(text: str) -> int:
 
 def total_size(paths: Sequence[Path]) -> int:
     return sum(p.stat().st_size for p in paths)
+
+
+def files_in(
+    paths: Sequence[str | PathLike[str]] | str | PathLike[str],
+    accept: Callable[[str], bool],
+    none_found: str,
+) -> list[Path]:
+    """Each path given, a folder replaced by the files in it (recursively, sorted, hidden
+    ones left out) whose name ``accept`` takes; a folder with none raises InputError with
+    ``none_found``. Missing or empty files are left for :func:`check_files` to report."""
+    out: list[Path] = []
+    for p in [paths] if isinstance(paths, (str, PathLike)) else paths:
+        path = Path(p)
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(
+            f
+            for f in path.rglob("*")
+            if f.is_file() and not f.name.startswith(".") and accept(f.name)
+        )
+        if not found:
+            raise InputError(path, none_found)
+        out.extend(found)
+    return out
+
+
+def add_direct_message(
+    add: Callable[..., None],
+    common: dict[str, Any],
+    event_id: str,
+    recipients: list[str | None],
+    person: Callable[[str], str],
+    **fields: Any,
+) -> None:
+    """One private ``message`` row per recipient of a direct message (one row without a
+    target when nobody else is known). Only the first row carries the item (``content_id``)
+    and its text, so the message counts once as an item; the others get event ids
+    ``<id>/to/<recipient>``."""
+    text = fields.pop("text", None)
+    for i, other in enumerate(recipients or [None]):
+        first = i == 0
+        add(
+            **common,
+            event_id=event_id if first else f"{event_id}/to/{other}",
+            kind="message",
+            target=None if other is None else person(other),
+            content_id=event_id if first else None,
+            text=text if first else None,
+            quantity=1,
+            **fields,
+        )

@@ -115,7 +115,13 @@ from typing import Any
 import pyarrow as pa
 
 from narrowcast.errors import InputError
-from narrowcast.importers._common import check_files, iso_to_micros, open_binary, read_errors
+from narrowcast.importers._common import (
+    add_direct_message,
+    check_files,
+    iso_to_micros,
+    open_binary,
+    read_errors,
+)
 from narrowcast.importers.slack import _JsonReader
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
 
@@ -270,21 +276,17 @@ class _Rows:
                 kind, subtype = "post", mtype
             if channel.direct:
                 others: list[str | None] = [p for p in channel.participants if p != uid]
-                others = others or [None]
-                for i, other in enumerate(others):
-                    first = i == 0
-                    add(
-                        **common,
-                        event_id=mid if first else f"{mid}/to/{other}",
-                        kind="message",
-                        target=None if other is None else self.person(other),
-                        content_id=mid if first else None,
-                        parent_id=parent,
-                        thread_id=thread,
-                        quantity=1,
-                        subtype=subtype,
-                        text=content if first else None,
-                    )
+                add_direct_message(
+                    add,
+                    common,
+                    mid,
+                    others,
+                    self.person,
+                    parent_id=parent,
+                    thread_id=thread,
+                    subtype=subtype,
+                    text=content,
+                )
             else:
                 add(
                     **common,

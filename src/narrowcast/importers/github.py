@@ -122,6 +122,7 @@ import pyarrow as pa
 from narrowcast.errors import InputError
 from narrowcast.importers._common import (
     check_files,
+    files_in,
     iso_to_micros,
     open_binary,
     read_errors,
@@ -235,7 +236,15 @@ def read_github(
     [{'id': 'github:bob', 'handle': 'bob'}, {'id': 'github:ada', 'handle': 'Ada'}]
     """
     platform = platform or "github"
-    files = check_files(_json_files(paths), _EXPECTED)
+    files = check_files(
+        files_in(
+            paths,
+            _is_json,
+            "holds no JSON file; expected files saved from the GitHub REST API such as "
+            "issues.json (gh api 'repos/OWNER/REPO/issues?state=all' --paginate)",
+        ),
+        _EXPECTED,
+    )
     # Reaction files last: their repository may be known only from the other files.
     files.sort(key=lambda f: _subject_of_file(f) is not None)
     parsed = Parsed(
@@ -290,28 +299,6 @@ def parse_github(
 
 
 # -- files ---------------------------------------------------------------------------------
-
-
-def _json_files(paths: Sequence[str | PathLike[str]]) -> list[Path]:
-    out: list[Path] = []
-    for p in [paths] if isinstance(paths, (str, PathLike)) else paths:
-        path = Path(p)
-        if not path.is_dir():
-            out.append(path)  # check_files says if it is missing or empty
-            continue
-        found = sorted(
-            f
-            for f in path.rglob("*")
-            if f.is_file() and not f.name.startswith(".") and _is_json(f.name)
-        )
-        if not found:
-            raise InputError(
-                path,
-                "holds no JSON file; expected files saved from the GitHub REST API such as "
-                "issues.json (gh api 'repos/OWNER/REPO/issues?state=all' --paginate)",
-            )
-        out.extend(found)
-    return out
 
 
 def _is_json(name: str) -> bool:

@@ -88,7 +88,13 @@ from typing import IO, Any
 import pyarrow as pa
 
 from narrowcast.errors import InputError
-from narrowcast.importers._common import check_files, open_binary, read_errors, total_size
+from narrowcast.importers._common import (
+    check_files,
+    files_in,
+    open_binary,
+    read_errors,
+    total_size,
+)
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed
 
 __all__ = ["parse_reddit", "read_reddit"]
@@ -176,7 +182,15 @@ def read_reddit(
     ('people', ['Alice'])
     """
     platform = platform or "reddit"
-    files = check_files(_dump_files(paths), _EXPECTED)
+    files = check_files(
+        files_in(
+            paths,
+            _is_dump,
+            "holds no Reddit dump file; expected *.ndjson, *.jsonl or *.json files, "
+            "or compressed ones (.gz, .zst, .bz2, .xz) such as RC_2019-04.zst",
+        ),
+        _EXPECTED,
+    )
     parsed = Parsed(
         format="reddit",
         platform=platform,
@@ -224,29 +238,6 @@ def parse_reddit(
         pa.Table.from_batches([people], schema=PEOPLE),
         bad,
     )
-
-
-def _dump_files(paths: Sequence[str | PathLike[str]]) -> list[Path]:
-    """The files to read: each path given, a folder replaced by the dump files in it."""
-    out: list[Path] = []
-    for p in [paths] if isinstance(paths, (str, PathLike)) else paths:
-        path = Path(p)
-        if not path.is_dir():
-            out.append(path)  # check_files says if it is missing or empty
-            continue
-        found = sorted(
-            f
-            for f in path.rglob("*")
-            if f.is_file() and not f.name.startswith(".") and _is_dump(f.name)
-        )
-        if not found:
-            raise InputError(
-                path,
-                "holds no Reddit dump file; expected *.ndjson, *.jsonl or *.json files, "
-                "or compressed ones (.gz, .zst, .bz2, .xz) such as RC_2019-04.zst",
-            )
-        out.extend(found)
-    return out
 
 
 def _is_dump(name: str) -> bool:

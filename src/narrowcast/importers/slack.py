@@ -120,7 +120,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from narrowcast.errors import InputError, ParameterError
-from narrowcast.importers._common import open_binary, read_errors
+from narrowcast.importers._common import add_direct_message, open_binary, read_errors
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
 
 __all__ = ["parse_slack", "read_slack"]
@@ -438,22 +438,18 @@ class _Rows:
         if subtype not in _NOTICES:
             text = _text(m.get("text"))
             if conv.members is not None:
-                others: list[str | None] = [u for u in conv.members if u != raw_actor]
-                others = others or [None]
-                for i, other in enumerate(others):
-                    first = i == 0
-                    add(
-                        **common,
-                        event_id=cid if first else f"{cid}/to/{other}",
-                        kind="message",
-                        target=None if other is None else self.person(other),
-                        content_id=cid if first else None,
-                        parent_id=parent,
-                        thread_id=thread,
-                        quantity=1,
-                        subtype=subtype,
-                        text=text if first else None,
-                    )
+                others: list[str | None] = [p for p in conv.members if p != raw_actor]
+                add_direct_message(
+                    add,
+                    common,
+                    cid,
+                    others,
+                    self.person,
+                    parent_id=parent,
+                    thread_id=thread,
+                    subtype=subtype,
+                    text=text,
+                )
             else:
                 answered = _text(m.get("parent_user_id")) if reply else None
                 add(
