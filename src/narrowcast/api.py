@@ -10,7 +10,19 @@ from narrowcast.config import default_db
 from narrowcast.evaluation import evaluate, markdown, write_report
 from narrowcast.importers import read
 from narrowcast.model import ProgressCallback
-from narrowcast.scoring import COMPONENTS, Scores, circle, fit, score, show, suggest, top
+from narrowcast.scoring import (
+    COMPONENTS,
+    Scores,
+    circle,
+    export_log,
+    fit,
+    load_scores,
+    score,
+    score_parquet,
+    show,
+    suggest,
+    top,
+)
 from narrowcast.store import ImportResult, Store
 
 __all__ = [
@@ -19,13 +31,16 @@ __all__ = [
     "circle",
     "demo",
     "evaluate",
+    "export_log",
     "fit",
     "import_files",
     "info",
     "link",
     "link_suggestions",
+    "load_scores",
     "markdown",
     "score",
+    "score_parquet",
     "show",
     "suggest",
     "top",

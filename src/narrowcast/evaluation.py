@@ -20,6 +20,7 @@ from typing import Any
 
 from narrowcast import __version__
 from narrowcast.config import default_db
+from narrowcast.distributed import ENGINES, SparkOptions, runner_for
 from narrowcast.errors import NarrowcastError, ParameterError
 from narrowcast.evaluate.datasets import Dataset, detect
 from narrowcast.scoring import parse_half_life
@@ -55,6 +56,9 @@ def evaluate(
     seed: int = 0,
     bootstrap: int = 200,
     sizes: dict[str, int] | None = None,
+    engine: str = "duckdb",
+    spark_master: str = "local[*]",
+    spark_conf: dict[str, str] | None = None,
     progress: Say | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``continuation``, ``scores``, ``gaming`` or ``all`` on each dataset.
@@ -72,6 +76,8 @@ def evaluate(
         Makes held-out pairs, bootstrap resamples and injected attacks reproducible.
     sizes
         Attack sizes (:class:`narrowcast.evaluate.gaming.AttackSizes` fields).
+    engine, spark_master, spark_conf
+        Where the measures run, as for :func:`narrowcast.score`.
 
     Returns
     -------
@@ -84,6 +90,9 @@ def evaluate(
         )
     if not 0 < split < 1:
         raise ParameterError.expected("split", "evaluate", "a fraction between 0 and 1", split)
+    if engine not in ENGINES:
+        raise ParameterError.expected("engine", "evaluate", " or ".join(map(repr, ENGINES)), engine)
+    spark = SparkOptions(spark_master, spark_conf or {})
     say = progress or (lambda _: None)
     days = parse_half_life(half_life)
     datasets = [detect(d) for d in data] or [Dataset(default_db(db).stem, store=default_db(db))]
@@ -106,9 +115,11 @@ def evaluate(
             for c in checks:
                 say(f"{ds.name}: {c}")
                 if c == "gaming":
-                    result[c] = _gaming(store, work, seed, days, sizes or {}, say)
+                    result[c] = _gaming(store, work, seed, days, sizes or {}, say, engine, spark)
                 else:
-                    result[c] = _on_store(store, c, split, days, seed, bootstrap, say)
+                    result[c] = _on_store(
+                        store, c, split, days, seed, bootstrap, say, engine, spark
+                    )
             result["seconds"] = round(time.perf_counter() - started, 1)
             results.append(result)
     return results
@@ -123,31 +134,36 @@ def _describe(ds: Dataset) -> str:
 
 
 def _on_store(
-    store: Path, check: str, split: float, days: float, seed: int, bootstrap: int, say: Say
+    store: Path,
+    check: str,
+    split: float,
+    days: float,
+    seed: int,
+    bootstrap: int,
+    say: Say,
+    engine: str,
+    spark: SparkOptions,
 ) -> dict[str, Any]:
-    from narrowcast.engines import DuckDBRunner
     from narrowcast.evaluate.continuation import continuation
     from narrowcast.evaluate.scores import score_validity
 
-    with Store(store, create=False, read_only=True) as s:
-        runner = DuckDBRunner(s.con)
-        try:
-            events = runner.events()
-            if check == "continuation":
-                return continuation(
-                    runner,
-                    events,
-                    split=split,
-                    half_life_days=days,
-                    seed=seed,
-                    bootstrap=bootstrap,
-                    progress=say,
-                )
-            return score_validity(
-                runner, events, split=split, half_life_days=days, seed=seed, bootstrap=bootstrap
+    with (
+        Store(store, create=False, read_only=True) as s,
+        runner_for(s, engine, spark) as (runner, events),
+    ):
+        if check == "continuation":
+            return continuation(
+                runner,
+                events,
+                split=split,
+                half_life_days=days,
+                seed=seed,
+                bootstrap=bootstrap,
+                progress=say,
             )
-        finally:
-            runner.close()
+        return score_validity(
+            runner, events, split=split, half_life_days=days, seed=seed, bootstrap=bootstrap
+        )
 
 
 def _percentiles(store: Path) -> dict[str, dict[str, float]]:
@@ -170,13 +186,25 @@ def _percentiles(store: Path) -> dict[str, dict[str, float]]:
 
 
 def _gaming(
-    store: Path, work: Path, seed: int, days: float, sizes: dict[str, int], say: Say
+    store: Path,
+    work: Path,
+    seed: int,
+    days: float,
+    sizes: dict[str, int],
+    say: Say,
+    engine: str,
+    spark: SparkOptions,
 ) -> dict[str, Any]:
 
     from narrowcast.evaluate.gaming import ATTACKS, AttackSizes, inject
     from narrowcast.model import EVENTS, Chunk, Parsed
     from narrowcast.scoring import score
 
+    engine_args = {
+        "engine": engine,
+        "spark_master": spark.master,
+        "spark_conf": dict(spark.conf),
+    }
     copy = work / f"gaming-{store.stem}.duckdb"
     shutil.copyfile(store, copy)
     with Store(copy, create=False, read_only=True) as s:
@@ -185,7 +213,7 @@ def _gaming(
     attack_sizes = AttackSizes(**sizes)
     attack = inject(log, sizes=attack_sizes, seed=seed)
     say("scoring before the attacks")
-    score(copy, half_life=days)
+    score(copy, half_life=days, **engine_args)
     before = _percentiles(copy)
     batch = attack.events.cast(EVENTS)
     parsed = Parsed(
@@ -197,7 +225,7 @@ def _gaming(
     with Store(copy) as s:
         s.load(parsed)
     say("scoring after the attacks")
-    score(copy, half_life=days)
+    score(copy, half_life=days, **engine_args)
     after = _percentiles(copy)
     out: dict[str, Any] = {
         "sizes": asdict(attack_sizes),
@@ -352,8 +380,10 @@ def write_report(
     seed: int = 0,
     bootstrap: int = 200,
     progress: Say | None = None,
+    **engine: Any,
 ) -> Path:
-    """Regenerate the evaluation report from every dataset folder under ``root``."""
+    """Regenerate the evaluation report from every dataset folder under ``root``
+    (``engine``: ``engine``, ``spark_master``, ``spark_conf`` as for :func:`evaluate`)."""
     root = Path(root)
     if not root.is_dir():
         raise NarrowcastError(f"no data folder at {root}")
@@ -362,7 +392,13 @@ def write_report(
     parts = [_INTRO.format(command=command)]
     for folder in folders:
         results = evaluate(
-            "all", [str(folder)], split=split, seed=seed, bootstrap=bootstrap, progress=progress
+            "all",
+            [str(folder)],
+            split=split,
+            seed=seed,
+            bootstrap=bootstrap,
+            progress=progress,
+            **engine,
         )
         line = f"narrowcast eval all {folder} --split {split} --seed {seed} --format markdown"
         parts.append(markdown(results, command=line))

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from narrowcast import __version__
 from narrowcast.config import default_db
+from narrowcast.distributed import ENGINES, SparkOptions, score_store_on_spark, working_columns
 from narrowcast.errors import NarrowcastError, ParameterError
 from narrowcast.measures.explain import component_sentences, explanation
 from narrowcast.measures.params import TIE_FEATURES, TIE_WEIGHTS, Params
@@ -34,10 +36,13 @@ __all__ = [
     "COMPONENTS",
     "Scores",
     "circle",
+    "export_log",
     "fit",
+    "load_scores",
     "parse_as_of",
     "parse_half_life",
     "score",
+    "score_parquet",
     "show",
     "suggest",
     "top",
@@ -47,12 +52,6 @@ COMPONENTS = (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)
 _PARTS = ("support", "feedback", "amplification", "conversation")
 
 Db = str | PathLike[str] | None
-
-# Tie columns the pipeline needs on its way and no reader does: not kept in the store.
-_WORKING_TIE_COLUMNS = re.compile(
-    r"(support|feedback|amplification|messages)_(lo|hi)$"
-    r"|(first_t_|kinds|volume)"
-)
 
 
 class PersonNotFound(NarrowcastError, LookupError):
@@ -164,6 +163,8 @@ def score(
     half_life: str | float = 90.0,
     weights: str | dict[str, float] = "default",
     engine: str = "duckdb",
+    spark_master: str = "local[*]",
+    spark_conf: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Scores:
     """Score everyone in the store as of a moment, and keep the result in the store.
@@ -179,7 +180,15 @@ def score(
     weights
         Tie-strength weights: ``default``, ``fitted`` (from :func:`fit`), or a dict.
     engine
-        ``duckdb`` (the store's own engine).
+        ``duckdb`` (the store's own engine) or ``spark`` (the event log exported as Parquet,
+        scored by Spark, the results loaded back; needs pyspark and Java). Both give the
+        same scores.
+    spark_master
+        With ``spark``: ``local[*]`` (this machine's cores), ``local[N]`` or a cluster's
+        master URL.
+    spark_conf
+        With ``spark``: Spark configuration passed through (``{"spark.driver.memory":
+        "8g"}``).
     progress
         Called with the name of each step as it finishes.
 
@@ -201,30 +210,23 @@ def score(
     from narrowcast.engines import DuckDBRunner
     from narrowcast.measures.score import measure
 
-    if engine != "duckdb":
-        raise ParameterError.expected("engine", "score", "'duckdb'", engine)
+    if engine not in ENGINES:
+        raise ParameterError.expected("engine", "score", " or ".join(map(repr, ENGINES)), engine)
     path = default_db(db)
     started = time.perf_counter()
     with Store(path, create=False) as store:
-        if isinstance(weights, str):
-            if weights == "default":
-                tie_weights, weights_name = dict(TIE_WEIGHTS), "default"
-            elif weights == "fitted":
-                tie_weights, weights_name = _fitted_weights(store), "fitted"
-            else:
-                raise ParameterError.expected(
-                    "weights", "score", "'default', 'fitted' or a dict of weights", weights
-                )
-        else:
-            tie_weights, weights_name = dict(weights), "custom"
-        params = Params(
-            as_of=parse_as_of(as_of),
-            half_life_days=parse_half_life(half_life),
-            tie_weights=tie_weights,
-            weights_name=weights_name,
-        )
+        params = _params(as_of, half_life, weights, store)
+        tie_weights, weights_name = params.tie_weights, params.weights_name
         if not store.con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
             raise NarrowcastError(f"the store {path} has no events to score; import some first")
+        stamp = {
+            "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "version": __version__,
+        }
+        if engine == "spark":
+            spark = SparkOptions(spark_master, spark_conf or {})
+            run = score_store_on_spark(store, params, spark, progress=progress, extra=stamp)
+            return Scores(str(path), {**run, "seconds": round(time.perf_counter() - started, 2)})
         runner = DuckDBRunner(store.con, progress=progress)
         try:
             measured = measure(runner.events(), params, runner)
@@ -236,15 +238,100 @@ def score(
                 "tie_weights": tie_weights,
                 "engine": engine,
                 "events": int(events),
-                "scored_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **stamp,
                 "seconds": round(time.perf_counter() - started, 2),
-                "version": __version__,
             }
-            kept = [c for c in measured.ties.columns if not _WORKING_TIE_COLUMNS.match(c)]
+            kept = working_columns(measured.ties.columns)
             store.save_scores(measured.people.get_name(), measured.ties.get_name(), run, kept)
         finally:
             runner.close()
     return Scores(str(path), run)
+
+
+def _params(
+    as_of: str | datetime | None,
+    half_life: str | float,
+    weights: str | dict[str, float],
+    store: Store | None,
+) -> Params:
+    """The scoring parameters from the public functions' arguments."""
+    if isinstance(weights, str):
+        if weights == "default":
+            tie_weights, weights_name = dict(TIE_WEIGHTS), "default"
+        elif weights == "fitted" and store is not None:
+            tie_weights, weights_name = _fitted_weights(store), "fitted"
+        else:
+            expected = "'default', 'fitted' or a dict" if store else "'default' or a dict"
+            raise ParameterError.expected("weights", "score", expected, weights)
+    else:
+        tie_weights, weights_name = dict(weights), "custom"
+    return Params(
+        as_of=parse_as_of(as_of),
+        half_life_days=parse_half_life(half_life),
+        tie_weights=tie_weights,
+        weights_name=weights_name,
+    )
+
+
+def score_parquet(
+    events: str | PathLike[str] | list[str],
+    out: str | PathLike[str],
+    *,
+    as_of: str | datetime | None = None,
+    half_life: str | float = 90.0,
+    weights: str | dict[str, float] = "default",
+    spark_master: str = "local[*]",
+    spark_conf: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Score an event log stored as Parquet on Spark, without a store; write the results.
+
+    The way to score a community too large for one machine: run it under ``spark-submit``
+    (or with ``spark_master`` a cluster's URL) where the log lives, then copy the results
+    folder home and :func:`load_scores` it into a store for ``top``, ``show`` and the faces.
+
+    Parameters
+    ----------
+    events
+        Parquet files, a folder (``month=YYYY-MM`` partitions, as :func:`export_log` writes)
+        or URIs (``s3a://bucket/log/``): the event-log columns, people by id or by integer
+        key.
+    out
+        The results folder or URI: ``people/``, ``ties/`` (Parquet) and ``run/`` (the
+        parameters), replaced if there.
+
+    Returns
+    -------
+    dict
+        The run's parameters, as written to ``out/run/``.
+    """
+    from narrowcast.distributed import score_parquet as on_spark
+
+    params = _params(as_of, half_life, weights, None)
+    started = time.perf_counter()
+    paths = [str(e) for e in events] if isinstance(events, list) else str(events)
+    run = on_spark(paths, str(out), params, SparkOptions(spark_master, spark_conf or {}), progress)
+    return {**run, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def load_scores(results: str | PathLike[str], db: Db = None) -> dict[str, Any]:
+    """Keep a results folder written by :func:`score_parquet` as the store's scores
+    (replacing the stored ones); returns the run's parameters."""
+    from narrowcast.distributed import load_results
+
+    path = default_db(db)
+    with Store(path) as store:
+        return load_results(store, Path(results))
+
+
+def export_log(out: str | PathLike[str], db: Db = None) -> int:
+    """Write the store's event log as Parquet partitioned by month (``out/month=YYYY-MM/``),
+    people by id: what :func:`score_parquet` and ``narrowcast import parquet`` read.
+    Returns the number of events written."""
+    from narrowcast.distributed import export_log as export
+
+    with Store(default_db(db), create=False, read_only=True) as store:
+        return export(store, Path(out))
 
 
 def _fitted_weights(store: Store) -> dict[str, float]:

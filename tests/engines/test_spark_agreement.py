@@ -7,10 +7,6 @@ broadcast and by relational are identical. Both engines run the portable PageRan
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,35 +15,11 @@ from narrowcast import synthetic
 from narrowcast.engines import DuckDBRunner
 from narrowcast.measures.params import Params
 from narrowcast.measures.score import measure
+from tests.conftest import data_path
 
 RTOL = 1e-9
 #: Sums of many terms that should be 0 may come out as +-1e-17 in another order.
 ATOL = 1e-12
-
-EXPORT = (
-    "SELECT * EXCLUDE (seq, import_id) RENAME (actor_key AS actor, target_key AS target) "
-    "FROM events"
-)
-
-
-def _java() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    return shutil.which("java") is not None or bool(home and os.path.exists(home))
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    pytest.importorskip(
-        "pyspark", reason="pyspark is not installed (pip install 'pyspark>=4.0,<4.1')"
-    )
-    if not _java():
-        pytest.skip("no Java runtime found (java not on PATH, JAVA_HOME unset): Spark cannot start")
-    from narrowcast.engines.spark import local_session
-
-    session = local_session("local[2]", shuffle_partitions=2)
-    yield session
-    session.stop()
-
 
 def _frame(table: object) -> pd.DataFrame:
     return table.to_pandas()  # type: ignore[attr-defined]
@@ -92,11 +64,29 @@ def _ranking(people: pd.DataFrame, score: str) -> list[int]:
     return order.person.tolist()
 
 
-def test_duckdb_and_spark_agree(store, spark) -> None:
+def _synthetic(store) -> None:
+    store.load(synthetic.generate(3000, seed=1).parsed)
+
+
+def _se_beer(store) -> None:
+    """A slice of a real log: the se-beer Stack Exchange dump's first posts and comments,
+    with every vote, accept and edit they bring."""
+    from narrowcast.importers import read
+
+    parsed = read("stackexchange", [data_path("se-beer")], platform="beer")
+    store.load(parsed)
+    cut = store.con.execute(
+        "SELECT quantile_disc(ts, 0.25) FROM events WHERE kind IN ('post', 'reply')"
+    ).fetchall()[0][0]
+    store.con.execute("DELETE FROM events WHERE ts > ?", [cut]).fetchall()
+
+
+@pytest.mark.parametrize("load", [_synthetic, _se_beer], ids=["synthetic", "se-beer-slice"])
+def test_duckdb_and_spark_agree(store, spark, tmp_path, load) -> None:
+    from narrowcast.distributed import export_events
     from narrowcast.engines.spark import SparkRunner
 
-    community = synthetic.generate(3000, seed=1)
-    store.load(community.parsed)
+    load(store)
     params = Params()
 
     duck = DuckDBRunner(store.con, kernel="tables")
@@ -107,10 +97,10 @@ def test_duckdb_and_spark_agree(store, spark) -> None:
     finally:
         duck.close()
 
-    events = store.con.sql(EXPORT).to_arrow_table()
+    export_events(store, tmp_path / "events")
     runner = SparkRunner(spark)
     try:
-        sp = measure(runner.events_from_arrow(events), params, runner)
+        sp = measure(runner.read_events(str(tmp_path / "events")), params, runner)
         spark_people = _frame(runner.to_arrow(sp.people))
         spark_ties = _frame(runner.to_arrow(sp.ties))
     finally:

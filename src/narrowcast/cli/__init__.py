@@ -311,6 +311,42 @@ def _emit(data: Any, fmt: str, table: Callable[[], str]) -> None:
         click.echo(table())
 
 
+def _spark_conf(_ctx: Any, _param: Any, values: tuple[str, ...]) -> dict[str, str]:
+    conf = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}")
+        conf[key.strip()] = value.strip()
+    return conf
+
+
+def engine_options(f: F) -> F:
+    """--engine, --spark-master and --spark-conf: where the measures run."""
+    f = click.option(
+        "--spark-conf",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=_spark_conf,
+        help="Spark configuration passed through (spark.driver.memory=8g); repeatable.",
+    )(f)
+    f = click.option(
+        "--spark-master",
+        default="local[*]",
+        show_default=True,
+        help="With --engine spark: local[*], local[N], or a cluster's master URL "
+        "(yarn, spark://HOST:7077, k8s://...).",
+    )(f)
+    return click.option(
+        "--engine",
+        type=click.Choice(["duckdb", "spark"]),
+        default="duckdb",
+        show_default=True,
+        help="Where the measures run: the store's DuckDB, or Apache Spark (needs "
+        "pyspark and Java); both give the same scores.",
+    )(f)
+
+
 def private_option(f: F) -> F:
     return click.option(
         "--include-private",
@@ -335,27 +371,115 @@ def private_option(f: F) -> F:
     show_default=True,
     help="Tie-strength weights: the defaults, or those 'narrowcast fit' learned.",
 )
+@engine_options
+@click.option(
+    "--events",
+    "events",
+    multiple=True,
+    metavar="PATH",
+    help="With --engine spark: score this Parquet event log (files, a month-partitioned "
+    "folder, or URIs such as s3a://bucket/log/) instead of the store; repeatable.",
+)
+@click.option(
+    "--out",
+    metavar="PATH",
+    help="With --events: the results folder or URI (people/, ties/, run/ as Parquet); "
+    "load it into a store with 'narrowcast load-scores'.",
+)
 @format_option("table", "json", "csv")
 @db_option
 @quiet_option
 @friendly_errors
-def score(as_of: str | None, half_life: str, weights: str, fmt: str, db: Path, quiet: bool) -> None:
+def score(
+    as_of: str | None,
+    half_life: str,
+    weights: str,
+    engine: str,
+    spark_master: str,
+    spark_conf: dict[str, str],
+    events: tuple[str, ...],
+    out: str | None,
+    fmt: str,
+    db: Path,
+    quiet: bool,
+) -> None:
     """Score everyone as of a moment and keep the result (and its parameters) in the store.
 
     Prints the top 10 by each score; 'top', 'show' and 'circle' then read the stored result.
+    --engine spark runs the same measures on Apache Spark (local mode by default, or the
+    cluster of --spark-master); with --events and --out it scores a Parquet event log
+    where it lives, without a store.
     """
-    scores = _score_with_status(db, quiet=quiet, as_of=as_of, half_life=half_life, weights=weights)
+    options: dict[str, Any] = {"as_of": as_of, "half_life": half_life, "weights": weights}
+    if events or out:
+        if not (events and out):
+            raise click.UsageError("--events and --out go together")
+        if engine != "spark":
+            raise click.UsageError("--events needs --engine spark")
+        if weights == "fitted":
+            raise click.UsageError("--weights fitted reads a store; not with --events")
+        run = api.score_parquet(
+            list(events), out, spark_master=spark_master, spark_conf=spark_conf, **options
+        )
+        if fmt != "table":
+            _emit(run, fmt, lambda: "")
+        else:
+            click.echo(
+                f"Scored {run['events']:,} events as of {run['as_of']} on Spark "
+                f"({run['spark_master']}) in {run['seconds']} s; results in {out}.\n"
+                f"Load them into a store with: narrowcast load-scores {out}"
+            )
+        return
+    scores = _score_with_status(
+        db,
+        quiet=quiet,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
+        **options,
+    )
     run = scores.run
     if fmt != "table":
         _emit(run, fmt, lambda: "")
         return
     click.echo(
         f"Scored {run['events']:,} events as of {run['as_of']} (half-life "
-        f"{run['half_life_days']:g} days, {run['weights']} weights) in {run['seconds']} s."
+        f"{run['half_life_days']:g} days, {run['weights']} weights, {run['engine']}) "
+        f"in {run['seconds']} s."
     )
     for by in ("broadcast", "relational"):
         click.echo(f"\nTop 10 by {by}:")
         click.echo(_table(api.top(by, 10, db=db), ["handle", "broadcast", "relational"]))
+
+
+@main.command("load-scores")
+@click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@db_option
+@friendly_errors
+def load_scores(results: Path, db: Path) -> None:
+    """Keep the results of 'narrowcast score --events ... --out RESULTS' (a folder with
+    people/, ties/ and run/) as the store's scores, for top, show, circle and the faces.
+
+    People the store does not know yet get a row (id and handle), so results scored on a
+    cluster can be looked at from a store that never held the whole event log.
+    """
+    run = api.load_scores(results, db=db)
+    click.echo(
+        f"Loaded scores of {run['events']:,} events as of {run['as_of']} "
+        f"({run.get('engine', '?')}) into {db}."
+    )
+
+
+@main.command("export")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@db_option
+@friendly_errors
+def export(out: Path, db: Path) -> None:
+    """Write the store's event log as Parquet partitioned by month (OUT/month=YYYY-MM/),
+    people by id: what 'narrowcast score --engine spark --events' and 'import parquet'
+    read. Copy it to the cluster's storage to score it there."""
+    n = api.export_log(out, db=db)
+    click.echo(f"Wrote {n:,} events to {out}.")
 
 
 _BY = ["broadcast", "relational", *api.COMPONENTS]
@@ -535,6 +659,7 @@ def fit(split: float, half_life: str, seed: int, fmt: str, db: Path) -> None:
     show_default=True,
     help="With --report: the folder of datasets.",
 )
+@engine_options
 @format_option("table", "json", "markdown")
 @db_option
 @quiet_option
@@ -552,6 +677,9 @@ def eval_(
     puppet_turns: int,
     report: Path | None,
     data_root: Path,
+    engine: str,
+    spark_master: str,
+    spark_conf: dict[str, str],
     fmt: str,
     db: Path,
     quiet: bool,
@@ -573,7 +701,15 @@ def eval_(
 
     if report is not None:
         path = api.write_report(
-            data_root, report, split=split, seed=seed, bootstrap=bootstrap, progress=say
+            data_root,
+            report,
+            split=split,
+            seed=seed,
+            bootstrap=bootstrap,
+            progress=say,
+            engine=engine,
+            spark_master=spark_master,
+            spark_conf=spark_conf,
         )
         click.echo(f"wrote {path}", err=True)
         return
@@ -592,6 +728,9 @@ def eval_(
         seed=seed,
         bootstrap=bootstrap,
         sizes=sizes,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
         progress=say,
     )
     if fmt == "json":

@@ -12,16 +12,19 @@ Needs ``pyspark>=4.0,<4.1`` (the range Ibis 12 accepts) and a Java runtime (17).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from narrowcast.errors import InputError
+from narrowcast.measures.events import INPUT_COLUMNS
 from narrowcast.measures.score import pagerank_loop
 
-__all__ = ["SparkRunner", "local_session"]
+__all__ = ["SparkRunner", "session"]
 
 _RUN = itertools.count()
 
@@ -55,21 +58,61 @@ def _compiler() -> Any:
     return Compiler()
 
 
-def local_session(master: str = "local[2]", shuffle_partitions: int = 2, **conf: str) -> Any:
-    """A SparkSession in local mode (a test or a laptop), with few shuffle partitions."""
+def session(master: str = "local[*]", conf: Mapping[str, str] | None = None) -> Any:
+    """A SparkSession for the measures (the running one if there is one).
+
+    Parameters
+    ----------
+    master
+        ``local[*]`` (every core of this machine), ``local[N]``, or a cluster's master URL
+        (``yarn``, ``spark://host:7077``, ``k8s://...``). Under ``spark-submit`` the master
+        and configuration given there win.
+    conf
+        Spark configuration passed through (``spark.executor.memory`` and the like). In
+        local mode narrowcast's defaults are: two shuffle partitions per core and a driver
+        of half the machine's memory (at most 16 GB), as the driver is the whole engine.
+    """
     from pyspark.sql import SparkSession
 
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("narrowcast")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    )
-    for key, value in conf.items():
+    settings = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # Parquet timestamps as instants, however the writer flagged them.
+        "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
+    }
+    if master.startswith("local"):
+        cores = _local_cores(master)
+        settings["spark.sql.shuffle.partitions"] = str(2 * cores)
+        settings["spark.ui.enabled"] = "false"
+        settings["spark.ui.showConsoleProgress"] = "false"
+        settings["spark.driver.memory"] = f"{_half_memory_mb()}m"
+    settings.update(conf or {})
+    builder = SparkSession.builder.master(master).appName("narrowcast")
+    for key, value in settings.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    # Spark's own warnings (a window over everyone "moves all data to a single partition":
+    # percentiles rank the whole community, by design) would drown narrowcast's output.
+    spark.sparkContext.setLogLevel(conf.get("spark.log.level", "ERROR") if conf else "ERROR")
+    return spark
+
+
+def _local_cores(master: str) -> int:
+    inside = master[len("local[") : -1] if master.startswith("local[") else "1"
+    if inside in ("*", ""):
+        return os.cpu_count() or 1
+    try:
+        return max(1, int(inside.split(",")[0]))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+def _half_memory_mb() -> int:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2048
+    return int(max(1024, min(16 * 1024, total // 2 // 2**20)))
 
 
 class SparkRunner:
@@ -84,6 +127,8 @@ class SparkRunner:
     """
 
     name = "spark"
+    #: PageRank measures its change every this many steps: a measurement is a Spark job.
+    check_every = 10
 
     def __init__(self, con: Any, *, progress: Callable[[str], None] | None = None) -> None:
         if not hasattr(con, "compile"):  # a SparkSession
@@ -94,6 +139,8 @@ class SparkRunner:
         self.progress = progress
         self._prefix = f"_nc{next(_RUN)}_"
         self._made: dict[str, Any] = {}
+        #: ``key``, ``id`` of each person, when :meth:`read_events` gave ids keys.
+        self.people: ir.Table | None = None
 
     def _register(self, df: Any, name: str) -> ir.Table:
         view = self._prefix + name
@@ -111,6 +158,48 @@ class SparkRunner:
         Spark table."""
         return self.from_arrow(data, name)
 
+    def read_events(self, paths: str | Sequence[str]) -> ir.Table:
+        """The event log stored as Parquet: files, folders (``month=YYYY-MM`` partitions
+        are read as one table) or URIs (``s3a://``, ``hdfs://``, ``gs://``).
+
+        ``actor`` and ``target`` are person keys (integers) or person ids (text). Ids get
+        keys here, in id order, and the table :attr:`people` (``key``, ``id``) names them.
+        Only the columns scoring reads are kept.
+        """
+        from pyspark.errors import AnalysisException
+        from pyspark.sql import functions as F
+
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        try:
+            df = self.session.read.parquet(*paths)
+        except AnalysisException as err:
+            raise InputError(", ".join(paths), _first_line(err)) from err
+        missing = [c for c in INPUT_COLUMNS if c not in df.columns]
+        if missing:
+            raise InputError(
+                ", ".join(paths),
+                f"not a narrowcast event log: no column {', '.join(missing)} "
+                f"(expected the event-log columns: {', '.join(INPUT_COLUMNS)})",
+            )
+        df = df.select(*INPUT_COLUMNS).withColumn("ts", F.col("ts").cast("timestamp"))
+        if dict(df.dtypes)["actor"] == "string" or dict(df.dtypes)["target"] == "string":
+            ids = (
+                df.select(F.col("actor").alias("id"))
+                .union(df.select(F.col("target").alias("id")))
+                .where(F.col("id").isNotNull())
+                .distinct()
+            )
+            # A distributed sort, then ids that grow with it: keys in id order without
+            # gathering every person on one worker.
+            people = ids.orderBy("id").withColumn("key", F.monotonically_increasing_id())
+            people = people.localCheckpoint(eager=True)
+            self.people = self._register(people, "person_ids")
+            for col in ("actor", "target"):
+                keyed = people.select(F.col("id").alias(col), F.col("key").alias(f"_{col}"))
+                df = df.join(keyed, col, "left").drop(col).withColumnRenamed(f"_{col}", col)
+            df = df.select(*INPUT_COLUMNS)
+        return self._register(df, "events")
+
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
         """A temporary view holding ``data``."""
         df = self.session.createDataFrame(data).localCheckpoint(eager=True)
@@ -127,6 +216,11 @@ class SparkRunner:
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         return self.ibis.to_pyarrow(expr)
 
+    def write_parquet(self, expr: ir.Table, path: str) -> None:
+        """Write a table as Parquet files in the folder (or URI) ``path``, replacing it."""
+        self.ibis._register_in_memory_tables(expr)
+        self.session.sql(self.ibis.compile(expr)).write.mode("overwrite").parquet(path)
+
     def pagerank(self, edges: ir.Table, name: str, teleport: str = "uniform") -> ir.Table:
         return pagerank_loop(self, edges, name, teleport=teleport)
 
@@ -136,3 +230,7 @@ class SparkRunner:
             self.session.catalog.dropTempView(view)
             df.unpersist()
         self._made.clear()
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

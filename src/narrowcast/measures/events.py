@@ -16,6 +16,7 @@ from narrowcast.measures.params import CONVERSATION_KINDS, KIND_WEIGHTS, VALUE_P
 
 __all__ = [
     "DAY_SECONDS",
+    "INPUT_COLUMNS",
     "MEASURED_COLUMNS",
     "as_of",
     "decayed",
@@ -39,6 +40,9 @@ MEASURED_COLUMNS = (
     "visibility",
     "quantity",
 )
+
+#: The event-log columns scoring reads: the measured ones, and the text echoes look into.
+INPUT_COLUMNS = (*MEASURED_COLUMNS, "text")
 
 
 def last_event_time(events: ir.Table) -> ir.Scalar:

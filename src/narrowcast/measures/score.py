@@ -84,7 +84,13 @@ def pagerank_loop(
     progress: Callable[[int], None] | None = None,
 ) -> ir.Table:
     """PageRank by repeated :func:`~narrowcast.measures.network.pagerank_step` until the
-    ranks move less than ``tol`` in total (L1), each step materialised by the runner."""
+    ranks move less than ``tol`` in total (L1), each step materialised by the runner.
+
+    A runner with a ``check_every`` attribute measures the change only every that many
+    steps (a distributed engine pays a job for each measurement), so it may take up to that
+    many steps more than needed; never more than ``max_iterations``.
+    """
+    every = max(1, int(getattr(runner, "check_every", 1)))
     nodes, links = pagerank_graph(edges, teleport)
     nodes = runner.materialize(nodes, f"{name}_nodes")
     links = runner.materialize(links, f"{name}_links")
@@ -94,6 +100,9 @@ def pagerank_loop(
     ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0")
     for i in range(max_iterations):
         new = runner.materialize(pagerank_step(nodes, links, ranks), f"{name}_r{i + 1}")
+        if (i + 1) % every and i + 1 < max_iterations:
+            ranks = new
+            continue
         j = new.join(ranks, "node")
         delta = runner.scalar((j.pagerank - j.pagerank_right).abs().sum())
         ranks = new

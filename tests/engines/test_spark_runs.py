@@ -1,0 +1,127 @@
+"""Scoring on Spark as users run it: a store scored with ``engine="spark"``, and a Parquet
+event log scored without a store, its results loaded back (issue 7).
+
+Both must leave in the store exactly the scores DuckDB leaves: every number to 1e-9, and
+each pair's value to each side on the right side, whichever keys Spark gave the people.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import narrowcast
+from narrowcast import synthetic
+from narrowcast.cli import main
+from narrowcast.distributed import _swapped
+from narrowcast.store import Store
+
+
+def _same(duck: pd.DataFrame, other: pd.DataFrame, keys: list[str]) -> None:
+    """Every column of ``duck`` is in ``other`` with the same values (numbers to 1e-9)."""
+    assert len(duck) == len(other)
+    duck = duck.sort_values(keys).reset_index(drop=True)
+    other = other.sort_values(keys).reset_index(drop=True)
+    for c in duck.columns:
+        a, b = duck[c], other[c]
+        if pd.api.types.is_numeric_dtype(a) and not pd.api.types.is_bool_dtype(a):
+            x = a.to_numpy(dtype="float64", na_value=np.nan)
+            y = pd.to_numeric(b).to_numpy(dtype="float64", na_value=np.nan)
+            assert np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True), c
+        else:
+            assert a.astype(object).tolist() == b.astype(object).tolist(), c
+
+
+@pytest.fixture(scope="module")
+def community(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic community, scored by DuckDB (its scores are the reference)."""
+    db = tmp_path_factory.mktemp("community") / "store.duckdb"
+    with Store(db) as store:
+        store.load(synthetic.generate(1200, seed=3).parsed)
+    return db
+
+
+def _reference(db: Path, tmp: Path) -> Path:
+    """A copy of the store with DuckDB's scores in it."""
+    copy = tmp / "duckdb.duckdb"
+    copy.write_bytes(db.read_bytes())
+    narrowcast.score(copy)
+    return copy
+
+
+def test_a_store_scored_on_spark_holds_duckdbs_scores(community, spark, tmp_path):
+    reference = narrowcast.Scores(str(_reference(community, tmp_path)), {})
+    scored = narrowcast.score(community, engine="spark", spark_master="local[2]")
+
+    assert scored.run["engine"] == "spark" and scored.run["events"] == 1200
+    _same(reference.people, scored.people, ["person"])
+    _same(reference.ties(), scored.ties(), ["a", "b"])
+    top = narrowcast.top("relational", 5, db=community)
+    assert [r["person"] for r in top] == [
+        r["person"] for r in narrowcast.top("relational", 5, db=reference.db)
+    ]
+
+
+def test_a_parquet_log_of_ids_scores_without_a_store_and_loads_back(community, spark, tmp_path):
+    reference = narrowcast.Scores(str(_reference(community, tmp_path)), {})
+    log = tmp_path / "log"
+    assert narrowcast.export_log(log, db=community) == 1200
+    assert sorted(p.name for p in log.iterdir())[0].startswith("month=")
+
+    run = narrowcast.score_parquet(log, tmp_path / "results", spark_master="local[2]")
+    assert run["events"] == 1200 and run["engine"] == "spark"
+    assert {p.name for p in (tmp_path / "results").iterdir()} >= {"people", "ties", "run"}
+
+    # Spark keyed people by id order, the store by arrival: loading maps ids to the store's
+    # keys, and turns each pair around where the two orders disagree.
+    narrowcast.load_scores(tmp_path / "results", db=community)
+    loaded = narrowcast.Scores(str(community), {})
+    _same(reference.people, loaded.people, ["person"])
+    _same(reference.ties(include_private=True), loaded.ties(include_private=True), ["a", "b"])
+
+    # A store that never saw the log gets the people with the scores.
+    fresh = tmp_path / "fresh.duckdb"
+    narrowcast.load_scores(tmp_path / "results", db=fresh)
+    again = narrowcast.Scores(str(fresh), {})
+    _same(reference.people.drop(columns=["display_name"]), again.people, ["person"])
+    with Store(fresh, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
+
+
+def test_each_column_of_one_side_has_a_twin_on_the_other():
+    assert _swapped("given_lo") == "given_hi"
+    assert _swapped("support_to_hi_public") == "support_to_lo_public"
+    assert _swapped("value_to_lo") == "value_to_hi"
+    assert _swapped("strength") == "strength"
+    assert _swapped("lonely_hills") == "lonely_hills"
+
+
+def _cli(*args: str, db: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [*args, "--db", str(db)])
+    return result.exit_code, result.output
+
+
+def test_the_parquet_options_say_what_they_need(community, tmp_path):
+    code, out = _cli("score", "--events", str(tmp_path), db=community)
+    assert code == 2 and "--events and --out go together" in out
+    code, out = _cli("score", "--events", str(tmp_path), "--out", str(tmp_path), db=community)
+    assert code == 2 and "--events needs --engine spark" in out
+    code, out = _cli("score", "--engine", "spark", "--spark-conf", "oops", db=community)
+    assert code == 2 and "KEY=VALUE" in out
+
+
+def test_loading_what_is_not_results_changes_nothing(community, tmp_path):
+    (tmp_path / "people").mkdir()
+    code, out = _cli("load-scores", str(tmp_path), db=community)
+    assert code == 2 and "not narrowcast results" in out
+
+
+def test_export_refuses_a_folder_with_files_in_it(community, tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    code, out = _cli("export", str(tmp_path), db=community)
+    assert code == 2 and "not empty" in out
+    assert (tmp_path / "keep.txt").read_text() == "mine"
