@@ -66,7 +66,7 @@ def working_columns(columns: Sequence[str]) -> list[str]:
 class SparkOptions:
     """Where Spark runs: its master URL and configuration passed through."""
 
-    master: str = "local[*]"
+    master: str | None = None
     conf: Mapping[str, str] = field(default_factory=dict)
 
     def session(self) -> Any:

@@ -57,7 +57,7 @@ def evaluate(
     bootstrap: int = 200,
     sizes: dict[str, int] | None = None,
     engine: str = "duckdb",
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     spark_conf: dict[str, str] | None = None,
     progress: Say | None = None,
 ) -> list[dict[str, Any]]:

@@ -163,7 +163,7 @@ def score(
     half_life: str | float = 90.0,
     weights: str | dict[str, float] = "default",
     engine: str = "duckdb",
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     spark_conf: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Scores:
@@ -184,7 +184,8 @@ def score(
         scored by Spark, the results loaded back; needs pyspark and Java). Both give the
         same scores.
     spark_master
-        With ``spark``: ``local[*]`` (this machine's cores), ``local[N]`` or a cluster's
+        With ``spark``: ``local[*]`` (this machine's cores; the default, except under
+        ``spark-submit``, whose ``--master`` then holds), ``local[N]`` or a cluster's
         master URL.
     spark_conf
         With ``spark``: Spark configuration passed through (``{"spark.driver.memory":
@@ -280,7 +281,7 @@ def score_parquet(
     as_of: str | datetime | None = None,
     half_life: str | float = 90.0,
     weights: str | dict[str, float] = "default",
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     spark_conf: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:

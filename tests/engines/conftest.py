@@ -29,5 +29,3 @@ def spark() -> Iterator[object]:
     session = spark_session("local[2]", SMALL)
     yield session
     session.stop()
-
-

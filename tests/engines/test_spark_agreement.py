@@ -21,6 +21,7 @@ RTOL = 1e-9
 #: Sums of many terms that should be 0 may come out as +-1e-17 in another order.
 ATOL = 1e-12
 
+
 def _frame(table: object) -> pd.DataFrame:
     return table.to_pandas()  # type: ignore[attr-defined]
 

@@ -332,10 +332,10 @@ def engine_options(f: F) -> F:
     )(f)
     f = click.option(
         "--spark-master",
-        default="local[*]",
-        show_default=True,
-        help="With --engine spark: local[*], local[N], or a cluster's master URL "
-        "(yarn, spark://HOST:7077, k8s://...).",
+        metavar="URL",
+        help="With --engine spark: local[*] (the default: every core here), local[N], or a "
+        "cluster's master URL (yarn, spark://HOST:7077, k8s://...); under spark-submit, "
+        "its --master.",
     )(f)
     return click.option(
         "--engine",
@@ -395,7 +395,7 @@ def score(
     half_life: str,
     weights: str,
     engine: str,
-    spark_master: str,
+    spark_master: str | None,
     spark_conf: dict[str, str],
     events: tuple[str, ...],
     out: str | None,
@@ -678,7 +678,7 @@ def eval_(
     report: Path | None,
     data_root: Path,
     engine: str,
-    spark_master: str,
+    spark_master: str | None,
     spark_conf: dict[str, str],
     fmt: str,
     db: Path,

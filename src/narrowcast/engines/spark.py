@@ -58,15 +58,15 @@ def _compiler() -> Any:
     return Compiler()
 
 
-def session(master: str = "local[*]", conf: Mapping[str, str] | None = None) -> Any:
+def session(master: str | None = None, conf: Mapping[str, str] | None = None) -> Any:
     """A SparkSession for the measures (the running one if there is one).
 
     Parameters
     ----------
     master
         ``local[*]`` (every core of this machine), ``local[N]``, or a cluster's master URL
-        (``yarn``, ``spark://host:7077``, ``k8s://...``). Under ``spark-submit`` the master
-        and configuration given there win.
+        (``yarn``, ``spark://host:7077``, ``k8s://...``). None: the master ``spark-submit``
+        was given when running under it, else ``local[*]``.
     conf
         Spark configuration passed through (``spark.executor.memory`` and the like). In
         local mode narrowcast's defaults are: two shuffle partitions per core and a driver
@@ -80,14 +80,19 @@ def session(master: str = "local[*]", conf: Mapping[str, str] | None = None) -> 
         # Parquet timestamps as instants, however the writer flagged them.
         "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
     }
-    if master.startswith("local"):
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # a driver spark-submit started
+    if master is None and not submitted:
+        master = "local[*]"
+    if master is not None and master.startswith("local"):
         cores = _local_cores(master)
         settings["spark.sql.shuffle.partitions"] = str(2 * cores)
         settings["spark.ui.enabled"] = "false"
         settings["spark.ui.showConsoleProgress"] = "false"
         settings["spark.driver.memory"] = f"{_half_memory_mb()}m"
     settings.update(conf or {})
-    builder = SparkSession.builder.master(master).appName("narrowcast")
+    builder = SparkSession.builder.appName("narrowcast")
+    if master is not None:
+        builder = builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -1,0 +1,143 @@
+"""DuckDB against Spark: the same measures on the same synthetic events, wall time and peak
+memory, with Spark's time per stage (for estimating a cluster's).
+
+    python benchmarks/engines_speed.py                          # 1M and 10M events
+    python benchmarks/engines_speed.py --sizes 1000000 --spark-master 'local[2]'
+
+For each size, a synthetic community (``narrowcast.synthetic``, seed 0) is loaded into a
+fresh store, then scored, each engine in its own process: ``narrowcast.score(db)`` and
+``narrowcast.score(db, engine="spark")`` (the store's log exported as month-partitioned
+Parquet, scored by Spark, the results loaded back). Peak memory is the largest resident set
+of the scoring process and its children (Spark's JVM is one), sampled every 0.2 s.
+Spark's stages are timed from the runner's progress calls: each line is the time until that
+step's result was materialised (PageRank steps summed per graph).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+_LOAD = """
+import json, sys, time
+import narrowcast
+t = time.perf_counter()
+r = narrowcast.demo(events=int(sys.argv[2]), seed=0, db=sys.argv[1], score=False)
+print(json.dumps({"rows": r.events_added, "seconds": time.perf_counter() - t}))
+"""
+
+_SCORE = """
+import json, re, sys, time
+import narrowcast
+engine, master = sys.argv[2], sys.argv[3]
+stages, last = {}, [time.perf_counter()]
+def progress(step):
+    now = time.perf_counter()
+    name = re.sub(r"_r[0-9]+$", "_pagerank_steps", step)
+    stages[name] = stages.get(name, 0.0) + now - last[0]
+    last[0] = now
+t = time.perf_counter()
+options = {"spark_master": master} if engine == "spark" else {}
+s = narrowcast.score(sys.argv[1], engine=engine, progress=progress, **options)
+print(json.dumps({"events": s.run["events"], "seconds": time.perf_counter() - t,
+                  "stages": stages}))
+"""
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, pages = int(fields[1]), int(fields[21])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _run(code: str, *args: str) -> dict:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak = [0.0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_mb"] = peak[0]
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", nargs="+", type=int, default=[1_000_000, 10_000_000])
+    ap.add_argument("--spark-master", default="local[*]")
+    ap.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args()
+    print(
+        f"# narrowcast engines benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"Spark master {args.spark_master}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="narrowcast-bench-", dir=args.workdir) as tmp:
+        for size in args.sizes:
+            _compare(Path(tmp) / f"synthetic-{size}.duckdb", size, args.engines, args.spark_master)
+
+
+def _compare(db: Path, size: int, engines: list[str], master: str) -> None:
+    load = _run(_LOAD, str(db), str(size))
+    print(f"load    {load['rows']:>12,} events  {load['seconds']:8.1f} s", flush=True)
+    for engine in engines:
+        sc = _run(_SCORE, str(db), engine, master)
+        print(
+            f"{engine:7s} {sc['events']:>12,} events  {sc['seconds']:8.1f} s  "
+            f"peak {sc['peak_mb']:8,.0f} MB",
+            flush=True,
+        )
+        if engine == "spark":
+            for stage, seconds in sorted(sc["stages"].items(), key=lambda kv: -kv[1]):
+                print(f"          {stage:32s} {seconds:8.1f} s", flush=True)
+            rest = sc["seconds"] - sum(sc["stages"].values())
+            print(f"          {'loading the results back':32s} {rest:8.1f} s", flush=True)
+    db.unlink()
+
+
+if __name__ == "__main__":
+    main()
