@@ -335,16 +335,41 @@ def private_option(f: F) -> F:
     show_default=True,
     help="Tie-strength weights: the defaults, or those 'narrowcast fit' learned.",
 )
+@click.option(
+    "--history",
+    "history_months",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    metavar="MONTHS",
+    help="Also keep everyone's scores as of the end of each of the last MONTHS months "
+    "(a scoring run each), for the dashboard's history and rising people.",
+)
 @format_option("table", "json", "csv")
 @db_option
 @quiet_option
 @friendly_errors
-def score(as_of: str | None, half_life: str, weights: str, fmt: str, db: Path, quiet: bool) -> None:
+def score(
+    as_of: str | None,
+    half_life: str,
+    weights: str,
+    history_months: int,
+    fmt: str,
+    db: Path,
+    quiet: bool,
+) -> None:
     """Score everyone as of a moment and keep the result (and its parameters) in the store.
 
     Prints the top 10 by each score; 'top', 'show' and 'circle' then read the stored result.
     """
-    scores = _score_with_status(db, quiet=quiet, as_of=as_of, half_life=half_life, weights=weights)
+    scores = _score_with_status(
+        db,
+        quiet=quiet,
+        as_of=as_of,
+        half_life=half_life,
+        weights=weights,
+        history_months=history_months,
+    )
     run = scores.run
     if fmt != "table":
         _emit(run, fmt, lambda: "")
