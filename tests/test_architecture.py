@@ -25,7 +25,8 @@ ALLOWED = {
     "scoring": {"model", "store", "measures", "engines", "evaluate"},
     "evaluation": {"model", "importers", "store", "measures", "engines", "evaluate", "scoring"},
     "api": {"model", "importers", "store", "measures", "synthetic", "scoring", "evaluation"},
-    "cli": {"api", "model", "importers", "store"},
+    "faces": {"model", "store", "scoring", "evaluation"},
+    "cli": {"api", "model", "importers", "store", "faces"},
 }
 # The store reads files only to hash them for the import log (importers._common.sha256_of).
 
