@@ -717,24 +717,32 @@ def tie_events(
         _, pb, _ = _resolve(store, b)
         run = store.score_run() or {}
         private = "" if include_private else "AND e.visibility = 'public'"
-        between = f"""
-            FROM events e
-            JOIN people x ON x.key = e.actor_key JOIN people y ON y.key = e.target_key
-            WHERE ((x.id IN (SELECT unnest($1)) AND y.id IN (SELECT unnest($2)))
-                OR (x.id IN (SELECT unnest($2)) AND y.id IN (SELECT unnest($1))))
-              AND e.ts <= $3::TIMESTAMPTZ {private}"""
-        params = [store.accounts(pa_), store.accounts(pb), run["as_of"]]
-        total = store.con.execute(f"SELECT count(*) {between}", params).fetchall()[0][0]
-        cur = store.con.execute(
-            f"""SELECT e.ts::TIMESTAMP AS ts, x.id AS actor, x.handle AS actor_handle, e.kind,
-                       y.id AS target, y.handle AS target_handle, e.content_id, e.parent_id,
-                       e.thread_id, e.visibility, e.text
-                {between}
-                ORDER BY e.ts DESC, e.event_id LIMIT $4""",
-            [*params, limit],
-        )
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        keys = "SELECT key FROM people WHERE id IN (SELECT unnest(?))"
+        mine, theirs = store.accounts(pa_), store.accounts(pb)
+        # One pass over the events by integer keys; people's ids only for the rows shown.
+        store.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _nc_between AS
+                SELECT * FROM events e
+                WHERE ((e.actor_key IN ({keys}) AND e.target_key IN ({keys}))
+                    OR (e.actor_key IN ({keys}) AND e.target_key IN ({keys})))
+                  AND e.ts <= ?::TIMESTAMPTZ {private}""",
+            [mine, theirs, theirs, mine, run["as_of"]],
+        ).fetchall()
+        try:
+            total = store.con.execute("SELECT count(*) FROM _nc_between").fetchall()[0][0]
+            cur = store.con.execute(
+                """SELECT e.ts::TIMESTAMP AS ts, x.id AS actor, x.handle AS actor_handle, e.kind,
+                          y.id AS target, y.handle AS target_handle, e.content_id, e.parent_id,
+                          e.thread_id, e.visibility, e.text
+                   FROM _nc_between e
+                   JOIN people x ON x.key = e.actor_key JOIN people y ON y.key = e.target_key
+                   ORDER BY e.ts DESC, e.event_id LIMIT ?""",
+                [limit],
+            )
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            store.con.execute("DROP TABLE IF EXISTS _nc_between").fetchall()
     for r in rows:
         r["ts"] = _iso(r["ts"])
         r["text"] = _snippet(r["text"])

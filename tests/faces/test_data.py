@@ -30,6 +30,8 @@ def test_the_map_has_everyone_with_both_scores(community: Path):
     assert {r["handle"] for r in rows} == {"julie", "bob", "carmen", "dmitri", "edgar", HOSTILE}
     assert all(0 <= r["broadcast"] <= 100 and 0 <= r["relational"] <= 100 for r in rows)
     assert sum(m["quadrants"].values()) == PEOPLE
+    # edgar only liked a post: nothing received, no relationship; he alone is at 0 on both.
+    assert m["at_zero"] == {"broadcast": 1, "relational": 1}
 
 
 def test_quadrants_split_at_the_median_of_each_score(community: Path):

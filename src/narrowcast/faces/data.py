@@ -162,9 +162,11 @@ def community_map(
     -------
     dict
         ``as_of``, ``month``, ``total`` (people after the filters), ``quadrants`` (name →
-        count), ``points`` (``columns`` and ``rows``: person, handle, broadcast, relational,
-        platform), ``sampled``, ``density`` (None, or ``bins`` and ``cells`` of
-        [broadcast bin, relational bin, count]).
+        count), ``at_zero`` (how many score 0 on each: they share the lowest rank, so they
+        lie on an edge of the map, on top of each other), ``points`` (``columns`` and
+        ``rows``: person, handle, broadcast, relational, platform), ``sampled``,
+        ``density`` (None, or ``bins`` and ``cells`` of [broadcast bin, relational bin,
+        count]).
     """
     if active_days is not None and not active_days > 0:
         raise ParameterError.expected("active_days", "community_map", "a number > 0", active_days)
@@ -212,8 +214,8 @@ def community_map(
             params + fparams,
         ).fetchall()
         try:
-            total, *counts = con.execute(
-                "SELECT count(*), "
+            total, b_zero, r_zero, *counts = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE b = 0), count(*) FILTER (WHERE r = 0), "
                 + ", ".join(
                     f"count(*) FILTER (WHERE (b >= 50) = {bh} AND (r >= 50) = {rh})"
                     for _, bh, rh, _ in QUADRANTS
@@ -253,6 +255,7 @@ def community_map(
         "active_days": active_days,
         "total": total,
         "quadrants": {q[0]: n for q, n in zip(QUADRANTS, counts, strict=True)},
+        "at_zero": {"broadcast": b_zero, "relational": r_zero},
         "sampled": sampled,
         "points": {
             "columns": ["person", "handle", "broadcast", "relational", "platform"],

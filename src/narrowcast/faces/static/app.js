@@ -181,7 +181,7 @@
           y: M.t + ph - (c[1] + 1) * ch,
           width: cw,
           height: ch,
-          "fill-opacity": (0.08 + (0.6 * Math.log(1 + c[2])) / Math.log(1 + most)).toFixed(3),
+          "fill-opacity": (0.03 + 0.4 * Math.sqrt(c[2] / most)).toFixed(3),
         });
         rect.appendChild(s("title", {}, fmt(c[2]) + " people"));
         dens.appendChild(rect);
@@ -279,6 +279,11 @@
       ? "Showing " + fmt(rows.length) + " of " + fmt(map.total) + " people: the top of each score and a random sample of the rest; the shading counts everyone."
       : fmt(map.total) + " " + (map.total === 1 ? "person" : "people") + ".";
     caption += " Scores as of " + day(map.as_of) + (map.month ? " (end of " + map.month + ")" : "") + ".";
+    var zero = map.at_zero || {};
+    var edges = [];
+    if (zero.relational > 1) edges.push(fmt(zero.relational) + " have a relational score of 0 (no mutual relationship yet) and lie along the bottom edge");
+    if (zero.broadcast > 1) edges.push(fmt(zero.broadcast) + " a broadcast score of 0 (nothing received), along the left edge");
+    if (edges.length) caption += " " + edges.join("; ") + ".";
     caption += " Points are nudged by under a point so that equal scores do not hide each other.";
     figure.appendChild(h("figcaption", { text: caption }));
     return figure;
