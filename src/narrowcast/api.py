@@ -10,7 +10,20 @@ from narrowcast.config import default_db
 from narrowcast.evaluation import evaluate, markdown, write_report
 from narrowcast.importers import read
 from narrowcast.model import ProgressCallback
-from narrowcast.scoring import COMPONENTS, Scores, circle, fit, score, show, suggest, top
+from narrowcast.scoring import (
+    COMPONENTS,
+    Scores,
+    circle,
+    fit,
+    gives,
+    history,
+    rising,
+    score,
+    show,
+    suggest,
+    tie_events,
+    top,
+)
 from narrowcast.store import ImportResult, Store
 
 __all__ = [
@@ -20,14 +33,18 @@ __all__ = [
     "demo",
     "evaluate",
     "fit",
+    "gives",
+    "history",
     "import_files",
     "info",
     "link",
     "link_suggestions",
     "markdown",
+    "rising",
     "score",
     "show",
     "suggest",
+    "tie_events",
     "top",
     "unlink",
     "write_report",
