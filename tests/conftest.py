@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh store, the real data folder (where present), chunk collection."""
+"""Shared fixtures: a fresh store, the real data folder (where present), chunk collection, and
+a tiny scored community with history (``tests/faces/_community.py``)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def rows(store: Store, sql: str) -> list[tuple]:
     return store.con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="session")
+def community(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scored store of the tiny community (tests/faces/_community.py), with history."""
+    from tests.faces._community import build
+
+    return build(tmp_path_factory.mktemp("community"))

@@ -44,7 +44,8 @@ ALLOWED = {
         "evaluation",
         "distributed",
     },
-    "cli": {"api", "model", "importers", "store"},
+    "faces": {"model", "store", "scoring", "evaluation"},
+    "cli": {"api", "model", "importers", "store", "faces"},
 }
 # The store reads files only to hash them for the import log (importers._common.sha256_of).
 

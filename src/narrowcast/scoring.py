@@ -14,7 +14,7 @@ import difflib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from os import PathLike
@@ -34,17 +34,24 @@ from narrowcast.store import Store
 
 __all__ = [
     "COMPONENTS",
+    "NotScored",
+    "PersonNotFound",
     "Scores",
     "circle",
     "export_log",
     "fit",
+    "gives",
+    "history",
     "load_scores",
+    "open_scored",
     "parse_as_of",
     "parse_half_life",
+    "rising",
     "score",
     "score_parquet",
     "show",
     "suggest",
+    "tie_events",
     "top",
 ]
 
@@ -165,6 +172,7 @@ def score(
     engine: str = "duckdb",
     spark_master: str | None = None,
     spark_conf: dict[str, str] | None = None,
+    history_months: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Scores:
     """Score everyone in the store as of a moment, and keep the result in the store.
@@ -190,6 +198,12 @@ def score(
     spark_conf
         With ``spark``: Spark configuration passed through (``{"spark.driver.memory":
         "8g"}``).
+    history_months
+        Also score as of the end of each of the last ``history_months`` calendar months
+        before the moment (months before the first event are skipped) and keep both scores
+        of everyone at each: :func:`history` and :func:`rising` read them. Each month is a
+        whole scoring run (on DuckDB). 0 (default) keeps no history, and a run replaces any
+        history an earlier run kept, so the history always belongs to the stored scores.
     progress
         Called with the name of each step as it finishes.
 
@@ -213,6 +227,15 @@ def score(
 
     if engine not in ENGINES:
         raise ParameterError.expected("engine", "score", " or ".join(map(repr, ENGINES)), engine)
+    if not isinstance(history_months, int) or history_months < 0:
+        raise ParameterError.expected("history_months", "score", "an integer >= 0", history_months)
+    if history_months and engine != "duckdb":
+        raise ParameterError.expected(
+            "history_months",
+            "score with engine='spark'",
+            "0 (history is kept by duckdb)",
+            history_months,
+        )
     path = default_db(db)
     started = time.perf_counter()
     with Store(path, create=False) as store:
@@ -232,6 +255,9 @@ def score(
         try:
             measured = measure(runner.events(), params, runner)
             events = runner.scalar(runner.events().filter(lambda e: e.ts <= measured.as_of).count())
+            past = _month_ends(runner.scalar(runner.events().ts.min()), measured.as_of)
+            past = past[len(past) - history_months :] if history_months else []
+            history_table = _score_history(store, params, past, progress)
             run = {
                 "as_of": measured.as_of.isoformat(),
                 "half_life_days": params.half_life_days,
@@ -239,11 +265,18 @@ def score(
                 "tie_weights": tie_weights,
                 "engine": engine,
                 "events": int(events),
+                "history": [f"{m:%Y-%m}" for m in past],
                 **stamp,
                 "seconds": round(time.perf_counter() - started, 2),
             }
             kept = working_columns(measured.ties.columns)
-            store.save_scores(measured.people.get_name(), measured.ties.get_name(), run, kept)
+            store.save_scores(
+                measured.people.get_name(),
+                measured.ties.get_name(),
+                run,
+                kept,
+                history_table=history_table,
+            )
         finally:
             runner.close()
     return Scores(str(path), run)
@@ -335,14 +368,70 @@ def export_log(out: str | PathLike[str], db: Db = None) -> int:
         return export(store, Path(out))
 
 
+def _month_ends(first: datetime, moment: datetime) -> list[datetime]:
+    """The last instant of each calendar month from the first event's month up to the month
+    before ``moment``'s, oldest first.
+
+    >>> from datetime import datetime, UTC
+    >>> [m.isoformat() for m in _month_ends(datetime(2024, 1, 9, tzinfo=UTC),
+    ...                                     datetime(2024, 3, 5, tzinfo=UTC))]
+    ['2024-01-31T23:59:59.999999+00:00', '2024-02-29T23:59:59.999999+00:00']
+    """
+    out = []
+    year, month = first.year, first.month
+    while (year, month) < (moment.year, moment.month):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        out.append(datetime(year, month, 1, tzinfo=UTC) - timedelta(microseconds=1))
+    return out
+
+
+_HISTORY = "_nc_score_history"
+
+
+def _score_history(
+    store: Store,
+    params: Params,
+    month_ends: list[datetime],
+    progress: Callable[[str], None] | None,
+) -> str | None:
+    """Score as of each month end; everyone's scores at each in a temporary table (its name),
+    or None with no months."""
+    from narrowcast.engines import DuckDBRunner
+    from narrowcast.measures.score import measure
+
+    if not month_ends:
+        return None
+    store.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {_HISTORY} (
+                as_of TIMESTAMPTZ, month VARCHAR, key INTEGER, broadcast DOUBLE,
+                relational DOUBLE, broadcast_raw DOUBLE, relational_raw DOUBLE, last_t DOUBLE)"""
+    ).fetchall()
+    for moment in month_ends:
+        # Each month in its own runner: its intermediate tables never touch the main run's.
+        runner = DuckDBRunner(store.con)
+        try:
+            measured = measure(runner.events(), replace(params, as_of=moment), runner)
+            people = measured.people.get_name()
+            store.con.execute(
+                f"INSERT INTO {_HISTORY} SELECT $1, $2, person, broadcast, relational, "
+                f'broadcast_raw, relational_raw, last_t FROM "{people}"',
+                [moment, f"{moment:%Y-%m}"],
+            ).fetchall()
+        finally:
+            runner.close()
+        if progress is not None:
+            progress(f"history {moment:%Y-%m}")
+    return _HISTORY
+
+
 def _fitted_weights(store: Store) -> dict[str, float]:
-    tables = {r[0] for r in store.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if "fitted_weights" not in tables:
+    if "fitted_weights" not in store.tables():
         raise NarrowcastError("no fitted weights in this store; run 'narrowcast fit' first")
     return dict(store.con.execute("SELECT feature, weight FROM fitted_weights").fetchall())
 
 
-def _scored(db: Db) -> Store:
+def open_scored(db: Db = None) -> Store:
+    """The store, opened read-only, when it holds scores; :class:`NotScored` otherwise."""
     store = Store(default_db(db), create=False, read_only=True)
     if store.score_run() is None:
         store.close()
@@ -394,6 +483,11 @@ def _row(store: Store, key: int) -> dict[str, Any]:
     return dict(zip(names, rows[0], strict=True))
 
 
+def _iso(moment: datetime) -> str:
+    """A naive UTC moment (as the store's session hands them out) in ISO form with offset."""
+    return moment.replace(tzinfo=UTC).isoformat()
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, Decimal):
         value = float(value)
@@ -415,7 +509,7 @@ def top(by: str = "relational", n: int = 20, *, db: Db = None) -> list[dict[str,
         raise ParameterError.expected("n", "top", "an integer >= 1", n)
     order = by if by in ("broadcast", "relational") else f"{by}_pct"
     raw = f"{by}_raw" if by in ("broadcast", "relational") else by
-    with _scored(db) as store:
+    with open_scored(db) as store:
         cur = store.con.execute(
             f'SELECT * FROM scores ORDER BY "{order}" DESC, "{raw}" DESC, person LIMIT ?', [n]
         )
@@ -442,7 +536,7 @@ def top(by: str = "relational", n: int = 20, *, db: Db = None) -> list[dict[str,
 def show(person: str, *, db: Db = None, include_private: bool = False) -> dict[str, Any]:
     """One person: both scores, every component (score, raw, sentence), the explanation,
     and the people who contribute most to each score."""
-    with _scored(db) as store:
+    with open_scored(db) as store:
         key, pid, handle = _resolve(store, person)
         r = _row(store, key)
         if not r:
@@ -494,8 +588,10 @@ def show(person: str, *, db: Db = None, include_private: bool = False) -> dict[s
 def _person_ties(store: Store, key: int, include_private: bool) -> list[dict[str, Any]]:
     """The ties of one person, from their side, with the figures the privacy rule allows."""
     sfx = "" if include_private else "_public"
+    # What the other gives me (support, ...), and what I give them (their_support, ...).
     parts = ", ".join(
-        f"CASE WHEN t.lo = $1 THEN t.{p}_to_lo{sfx} ELSE t.{p}_to_hi{sfx} END AS {p}"
+        f"CASE WHEN t.lo = $1 THEN t.{p}_to_lo{sfx} ELSE t.{p}_to_hi{sfx} END AS {p}, "
+        f"CASE WHEN t.lo = $1 THEN t.{p}_to_hi{sfx} ELSE t.{p}_to_lo{sfx} END AS their_{p}"
         for p in (*_PARTS, "value")
     )
     gives = "given_hi" if include_private else "given_public_hi"
@@ -520,8 +616,8 @@ def _person_ties(store: Store, key: int, include_private: bool) -> list[dict[str
     return out
 
 
-def _reasons(tie: dict[str, Any]) -> dict[str, float]:
-    return {p: round(float(tie[p] or 0.0), 4) for p in _PARTS}
+def _reasons(tie: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    return {p: round(float(tie[prefix + p] or 0.0), 4) for p in _PARTS}
 
 
 def _why(tie: dict[str, Any]) -> str:
@@ -548,7 +644,7 @@ def circle(
     """
     if n < 1:
         raise ParameterError.expected("n", "circle", "an integer >= 1", n)
-    with _scored(db) as store:
+    with open_scored(db) as store:
         key, _, _ = _resolve(store, person)
         ties = _person_ties(store, key, include_private)
     ties.sort(key=lambda t: (-(t["value"] or 0), -(t["strength"] or 0), t["person"]))
@@ -566,6 +662,201 @@ def circle(
     ]
 
 
+def gives(
+    person: str, n: int = 10, *, db: Db = None, include_private: bool = False
+) -> list[dict[str, Any]]:
+    """What a person gives, and to whom: the ``n`` people they give most to (decayed,
+    kind-weighted engagement) with the value that has for each.
+
+    Each entry: person, handle, given (what this person gives them, decayed and weighted
+    by kind as in generosity), value_to_them and its reasons (support, feedback,
+    amplification, conversation, each 0-1), and whether the tie is mutual. Public figures
+    only unless ``include_private``, as for :func:`circle`.
+    """
+    if n < 1:
+        raise ParameterError.expected("n", "gives", "an integer >= 1", n)
+    with open_scored(db) as store:
+        key, _, _ = _resolve(store, person)
+        ties = [t for t in _person_ties(store, key, include_private) if t["i_give"] > 0]
+    ties.sort(key=lambda t: (-t["i_give"], -(t["their_value"] or 0), t["person"]))
+    return [
+        {
+            "person": t["person"],
+            "handle": t["handle"],
+            "given": round(float(t["i_give"]), 4),
+            "value_to_them": round(float(t["their_value"] or 0), 4),
+            "reasons": _reasons(t, "their_"),
+            "mutual": t["mutual"],
+        }
+        for t in ties[:n]
+    ]
+
+
+def history(person: str, *, db: Db = None) -> list[dict[str, Any]]:
+    """A person's two scores as of each month end the stored run kept
+    (``score(history_months=...)``), then as of the scored moment itself; oldest first.
+
+    Each entry: as_of, month (``YYYY-MM``), broadcast, relational (0-100, percentiles in
+    the community as it was then). Months before the person's first event are absent;
+    without a kept history, only the scored moment.
+    """
+    with open_scored(db) as store:
+        key, _, _ = _resolve(store, person)
+        run = store.score_run() or {}
+        rows = []
+        if "score_history" in store.tables():
+            rows = store.con.execute(
+                """SELECT as_of::TIMESTAMP, month, broadcast, relational
+                   FROM score_history WHERE key = ? ORDER BY as_of""",
+                [key],
+            ).fetchall()
+        now = _row(store, key)
+    out = [
+        {"as_of": _iso(a), "month": m, "broadcast": _clean(b), "relational": _clean(r)}
+        for a, m, b, r in rows
+    ]
+    if now:
+        out.append(
+            {
+                "as_of": run["as_of"],
+                "month": run["as_of"][:7],
+                "broadcast": _clean(now["broadcast"]),
+                "relational": _clean(now["relational"]),
+            }
+        )
+    return out
+
+
+def rising(n: int = 20, *, db: Db = None, months: int = 3) -> dict[str, Any]:
+    """The people whose relational score rose most over about the last ``months`` months.
+
+    Rising is the change in the relational score (a percentile, so a rise *against the
+    community*) from the kept month end closest to ``months`` x 30.4 days before the scored
+    moment (the oldest kept one if the history is shorter) to the scored moment. Only people
+    already scored then are compared: newcomers have no earlier score to rise from. Needs a
+    history (``score(history_months=...)``); without one, ``people`` is empty.
+
+    Returns
+    -------
+    dict
+        ``since`` (the earlier moment, or None), ``months`` and ``people``: person, handle,
+        relational_then, relational (now), change, broadcast, broadcast_change; only rises.
+    """
+    if n < 1:
+        raise ParameterError.expected("n", "rising", "an integer >= 1", n)
+    if months < 1:
+        raise ParameterError.expected("months", "rising", "an integer >= 1", months)
+    with open_scored(db) as store:
+        run = store.score_run() or {}
+        if "score_history" not in store.tables():
+            return {"since": None, "months": months, "people": []}
+        target = datetime.fromisoformat(run["as_of"]) - timedelta(days=30.4 * months)
+        since = store.con.execute(
+            """SELECT as_of::TIMESTAMP FROM (SELECT DISTINCT as_of FROM score_history)
+               ORDER BY abs(epoch(as_of) - epoch($1::TIMESTAMPTZ)), as_of LIMIT 1""",
+            [target],
+        ).fetchall()
+        if not since:
+            return {"since": None, "months": months, "people": []}
+        rows = store.con.execute(
+            """SELECT s.person, s.handle, h.relational, s.relational,
+                      s.relational - h.relational AS change, s.broadcast,
+                      s.broadcast - h.broadcast
+               FROM scores s JOIN score_history h
+                    ON h.key = s.key AND h.as_of::TIMESTAMP = $1
+               WHERE s.relational > h.relational
+               ORDER BY change DESC, s.relational DESC, s.person LIMIT $2""",
+            [since[0][0], n],
+        ).fetchall()
+    names = (
+        "person",
+        "handle",
+        "relational_then",
+        "relational",
+        "change",
+        "broadcast",
+        "broadcast_change",
+    )
+    return {
+        "since": _iso(since[0][0]),
+        "months": months,
+        "people": [{k: _clean(v) for k, v in zip(names, r, strict=True)} for r in rows],
+    }
+
+
+def tie_events(
+    a: str,
+    b: str,
+    *,
+    db: Db = None,
+    include_private: bool = False,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """The events behind the tie between two people: every event one addressed to the
+    other (either way, any of their linked accounts) up to the scored moment, newest first.
+
+    Private events (messages) are left out unless ``include_private``, so that nothing about
+    a pair's private channel reaches anyone but the two of them.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b`` (person ids), ``total`` (events found) and ``events`` (at most
+        ``limit``): ts, actor, actor_handle, kind, target, target_handle, content_id,
+        parent_id, thread_id, visibility, text (tags stripped, at most 280 characters).
+    """
+    if limit < 1:
+        raise ParameterError.expected("limit", "tie_events", "an integer >= 1", limit)
+    with open_scored(db) as store:
+        _, pa_, _ = _resolve(store, a)
+        _, pb, _ = _resolve(store, b)
+        run = store.score_run() or {}
+        private = "" if include_private else "AND e.visibility = 'public'"
+        keys = "SELECT key FROM people WHERE id IN (SELECT unnest(?))"
+        mine, theirs = store.accounts(pa_), store.accounts(pb)
+        # One pass over the events by integer keys; people's ids only for the rows shown.
+        store.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _nc_between AS
+                SELECT * FROM events e
+                WHERE ((e.actor_key IN ({keys}) AND e.target_key IN ({keys}))
+                    OR (e.actor_key IN ({keys}) AND e.target_key IN ({keys})))
+                  AND e.ts <= ?::TIMESTAMPTZ {private}""",
+            [mine, theirs, theirs, mine, run["as_of"]],
+        ).fetchall()
+        try:
+            total = store.con.execute("SELECT count(*) FROM _nc_between").fetchall()[0][0]
+            cur = store.con.execute(
+                """SELECT e.ts::TIMESTAMP AS ts, x.id AS actor, x.handle AS actor_handle, e.kind,
+                          y.id AS target, y.handle AS target_handle, e.content_id, e.parent_id,
+                          e.thread_id, e.visibility, e.text
+                   FROM _nc_between e
+                   JOIN people x ON x.key = e.actor_key JOIN people y ON y.key = e.target_key
+                   ORDER BY e.ts DESC, e.event_id LIMIT ?""",
+                [limit],
+            )
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            store.con.execute("DROP TABLE IF EXISTS _nc_between").fetchall()
+    for r in rows:
+        r["ts"] = _iso(r["ts"])
+        r["text"] = _snippet(r["text"])
+    return {"a": pa_, "b": pb, "total": int(total), "events": rows}
+
+
+def _snippet(text: str | None, size: int = 280) -> str | None:
+    """Plain words of an event's text for display: markup tags dropped, spaces collapsed,
+    cut at ``size`` characters.
+
+    >>> _snippet("<p>Try a <b>saison</b>,\\n really.</p>")
+    'Try a saison , really.'
+    """
+    if not text:
+        return None
+    plain = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    return plain if len(plain) <= size else plain[: size - 1].rstrip() + "…"
+
+
 def suggest(
     person: str, n: int = 5, *, db: Db = None, circle_size: int = 10
 ) -> list[dict[str, Any]]:
@@ -578,7 +869,7 @@ def suggest(
     """
     if n < 1:
         raise ParameterError.expected("n", "suggest", "an integer >= 1", n)
-    with _scored(db) as store:
+    with open_scored(db) as store:
         key, _, _ = _resolve(store, person)
         rows = store.con.execute(
             """

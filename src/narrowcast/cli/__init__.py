@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from narrowcast import __version__, api
+from narrowcast import __version__, api, faces
 from narrowcast.cli.progress import ProgressBar
 from narrowcast.config import SETTINGS
 from narrowcast.errors import NarrowcastError
@@ -224,7 +224,8 @@ def demo(n_events: int, seed: int, db: Path, quiet: bool) -> None:
         click.echo(f"\n{title} (top 5 by {by}):")
         click.echo(_table(api.top(by, 5, db=db), ["handle", "broadcast", "relational", "why"]))
     click.echo(
-        "\nNext: narrowcast show HANDLE, narrowcast circle HANDLE, narrowcast top --by listening"
+        "\nNext: narrowcast show HANDLE, narrowcast circle HANDLE, narrowcast top --by listening,"
+        "\nor look at it all: narrowcast serve"
     )
 
 
@@ -386,6 +387,16 @@ def private_option(f: F) -> F:
     help="With --events: the results folder or URI (people/, ties/, run/ as Parquet); "
     "load it into a store with 'narrowcast load-scores'.",
 )
+@click.option(
+    "--history",
+    "history_months",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    metavar="MONTHS",
+    help="Also keep everyone's scores as of the end of each of the last MONTHS months "
+    "(a scoring run each), for the dashboard's history and rising people.",
+)
 @format_option("table", "json", "csv")
 @db_option
 @quiet_option
@@ -399,6 +410,7 @@ def score(
     spark_conf: dict[str, str],
     events: tuple[str, ...],
     out: str | None,
+    history_months: int,
     fmt: str,
     db: Path,
     quiet: bool,
@@ -418,6 +430,8 @@ def score(
             raise click.UsageError("--events needs --engine spark")
         if weights == "fitted":
             raise click.UsageError("--weights fitted reads a store; not with --events")
+        if history_months:
+            raise click.UsageError("--history reads a store; not with --events")
         run = api.score_parquet(
             list(events), out, spark_master=spark_master, spark_conf=spark_conf, **options
         )
@@ -436,6 +450,7 @@ def score(
         engine=engine,
         spark_master=spark_master,
         spark_conf=spark_conf,
+        history_months=history_months,
         **options,
     )
     run = scores.run
@@ -560,6 +575,85 @@ def suggest(person: str, n: int, fmt: str, db: Path) -> None:
     """People worth knowing: valued by PERSON's circle, not yet met, and by whom."""
     rows = api.suggest(person, n, db=db)
     _emit(rows, fmt, lambda: _table(rows, ["handle", "score", "why"]))
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. The default is this machine only: the dashboard shows a "
+    "community's data and has no login, so bind another address only on a network you trust.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=faces.DEFAULT_PORT,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@private_option
+@db_option
+@click.option("--quiet", "-q", is_flag=True, help="Do not log each request.")
+@friendly_errors
+def serve(host: str, port: int, include_private: bool, db: Path, quiet: bool) -> None:
+    """Open the local dashboard on the scored store: the community map, each person's page
+    (scores, history, circle, what they give), top lists, search.
+
+    Read-only: it never writes to the store, and everything it serves (script, style) comes
+    from the installed package, so it works offline. Ctrl-C stops it.
+    """
+    try:
+        server = faces.make_server(
+            db, host=host, port=port, include_private=include_private, quiet=quiet
+        )
+    except OSError as err:
+        raise NarrowcastError(
+            f"cannot listen on {host}:{port} ({err.strerror or err}); choose another --port"
+        ) from err
+    private = " (private-channel figures shown)" if include_private else ""
+    click.echo(f"narrowcast dashboard on {db}{private}: {server.url}", err=True)
+    click.echo("Read-only; press Ctrl-C to stop.", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default="report.html",
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--person", help="Add this person's page (id or handle), with the events behind each tie."
+)
+@click.option(
+    "--evaluation",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Add evaluation tables from a file of 'narrowcast eval ... --format json'.",
+)
+@private_option
+@db_option
+@friendly_errors
+def report(
+    out: Path, person: str | None, evaluation: Path | None, include_private: bool, db: Path
+) -> None:
+    """Write one self-contained HTML file: the community, the map, top connectors and
+    broadcasters with why, the fitted weights' quality when present, and optionally one
+    person's page.
+
+    It loads nothing from anywhere (it opens offline and can be e-mailed).
+    """
+    path = faces.write_report(
+        out, db=db, person=person, include_private=include_private, evaluation=evaluation
+    )
+    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)", err=True)
 
 
 @main.command()

@@ -621,11 +621,24 @@ class Store:
         ties_table: str,
         run: dict[str, Any],
         tie_columns: list[str] | None = None,
+        *,
+        history_table: str | None = None,
     ) -> None:
         """Keep a scoring run's results (from the connection's tables of those names, the
-        ties' ``tie_columns`` or all), replacing the previous run's, in one transaction."""
+        ties' ``tie_columns`` or all), replacing the previous run's, in one transaction.
+
+        ``history_table`` holds the run's scores as of earlier months (``score_history``);
+        without it, an earlier run's history is dropped, as it belongs to that run.
+        """
         tie_cols = ", ".join(f'"{c}"' for c in tie_columns) if tie_columns else "*"
         with self.transaction():
+            if history_table is None:
+                self._q("DROP TABLE IF EXISTS score_history")
+            else:
+                self._q(
+                    "CREATE OR REPLACE TABLE score_history AS "
+                    f'SELECT * FROM "{history_table}" ORDER BY as_of, key'
+                )
             self._q(
                 f"""CREATE OR REPLACE TABLE scores AS
                     SELECT p.id AS person, p.handle, p.platform, p.display_name,
@@ -641,10 +654,13 @@ class Store:
 
     def score_run(self) -> dict[str, Any] | None:
         """The parameters of the stored scores, or None if nothing was scored yet."""
-        tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()")}
-        if "score_run" not in tables:
+        if "score_run" not in self.tables():
             return None
         return {k: json.loads(v) for k, v in self._q("SELECT key, value FROM score_run")}
+
+    def tables(self) -> set[str]:
+        """The names of the store's tables (``scores``, ``score_history`` once made, ...)."""
+        return {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()")}
 
     def save_fitted_weights(self, weights: dict[str, float], fit: dict[str, Any]) -> None:
         """Keep learned tie weights and their fit quality, replacing earlier ones."""
