@@ -90,7 +90,7 @@ def test_score_as_a_table_names_moment_and_parameters(tmp_path):
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert first.startswith("Scored 8 events as of 2024-01-06T23:59:59.999999+00:00")
-    assert "(half-life 14 days, default weights)" in first
+    assert "(half-life 14 days, default weights, duckdb)" in first
     assert "Top 10 by broadcast:" in result.stdout and "Top 10 by relational:" in result.stdout
 
 
