@@ -240,7 +240,7 @@ def test_a_store_from_a_newer_narrowcast_is_refused_with_what_to_do(tmp_path: Pa
     con = duckdb.connect(str(db))
     con.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'").fetchall()
     con.close()
-    with pytest.raises(StoreError, match="has store schema 9; .* upgrade narrowcast"):
+    with pytest.raises(StoreError, match=r"has store schema 9; .* upgrade narrowcast"):
         Store(db)
 
 

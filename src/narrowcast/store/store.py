@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from narrowcast import __version__
+from narrowcast.config import import_commit_rows
 from narrowcast.errors import StoreError
 from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ProgressCallback
 from narrowcast.model.batches import Chunk, Parsed, ahead
@@ -57,12 +57,9 @@ SCHEMA_VERSION = 2
 #: DuckDB's memory during an import.
 IMPORT_MEMORY_MB = 400
 
-#: Rows written between two commits of an import's pending rows, unless the environment
-#: (``NARROWCAST_IMPORT_COMMIT_ROWS``) or ``Store.load(commit_rows=...)`` says otherwise.
-#: DuckDB holds a transaction's new rows in memory, so this bounds an import's memory.
-IMPORT_COMMIT_ROWS = 1_000_000
-
-#: ... or bytes of Arrow data (long texts: mail, posts), whichever comes first.
+#: An import commits its pending rows every ``import_commit_rows`` rows (the setting, 1M by
+#: default) or this many bytes of Arrow data (long texts: mail, posts), whichever comes
+#: first: DuckDB holds a transaction's new rows in memory, so this bounds an import's.
 IMPORT_COMMIT_BYTES = 128 * 2**20
 
 _SQL_TYPES = {
@@ -352,9 +349,7 @@ class Store:
             self._q("ALTER TABLE events RENAME TO event_rows")
             for ddl in [*_STAGING[1:], _EVENT_LOG]:
                 self._q(ddl)
-            self._q(
-                "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
-            )
+            self._q("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
     def _check_version(self, *, read_only: bool) -> None:
         version = self._schema_version()
@@ -436,8 +431,7 @@ class Store:
         """
         from narrowcast.importers._common import sha256_of
 
-        if commit_rows is None:
-            commit_rows = int(os.environ.get("NARROWCAST_IMPORT_COMMIT_ROWS") or IMPORT_COMMIT_ROWS)
+        commit_rows = import_commit_rows(commit_rows)
         if commit_rows < 1:
             raise StoreError(
                 f"The 'commit_rows' parameter of load must be an int of at least 1. "
@@ -629,7 +623,9 @@ class Store:
     def _number_repeats(self, import_id: int) -> None:
         """Number apart identical id-less rows of this import: seq 0, 1, 2 by arrival."""
         content = ", ".join(_CONTENT)
-        # A hash finds the few candidates cheaply; the window then compares whole rows.
+        # A hash of a few fixed-width columns finds the few candidates cheaply (hashing every
+        # column took twice as long); the window then compares whole rows.
+        some = "ts, actor_key, target_key, kind"
         self._q(
             f"""
             UPDATE event_rows SET seq = r.k
@@ -637,8 +633,8 @@ class Store:
                 SELECT rowid AS rid,
                        row_number() OVER (PARTITION BY {content} ORDER BY rowid) - 1 AS k
                 FROM event_rows
-                WHERE import_id = $1 AND event_id IS NULL AND hash({content}) IN (
-                    SELECT hash({content}) AS h FROM event_rows
+                WHERE import_id = $1 AND event_id IS NULL AND hash({some}) IN (
+                    SELECT hash({some}) AS h FROM event_rows
                     WHERE import_id = $1 AND event_id IS NULL
                     GROUP BY h HAVING count(*) > 1
                 )
