@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -377,3 +378,24 @@ def test_the_same_event_id_twice_in_one_import_is_one_event(tmp_path, store):
     )
     result = store.load(read("csv", [f]))
     assert (result.events_read, result.events_added, result.events_skipped) == (2, 1, 1)
+
+
+def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeypatch):
+    """Ids are found by hash and confirmed by comparing them: with every hash equal, each id
+    still gets its own person."""
+    from narrowcast.store import store as store_module
+
+    monkeypatch.setattr(
+        store_module._PersonKeys, "_hash", lambda self, ids: np.zeros(len(ids), np.uint64)
+    )
+    store.load(read("snap", [MESSAGES], kind="message"))
+    store.load(read("snap", [MESSAGES], kind="message", platform="other"))
+    assert rows(store, "SELECT count(DISTINCT key), count(*) FROM people") == [(6, 6)]
+    log = rows(store, "SELECT platform, actor, target, ts FROM event_log ORDER BY ALL")
+    snap = [(a, t, ts) for p, a, t, ts in log if p == "snap"]
+    other = [
+        (a.replace("other", "snap"), t.replace("other", "snap"), ts)
+        for p, a, t, ts in log
+        if p == "other"
+    ]
+    assert len(snap) == 4 and snap == other

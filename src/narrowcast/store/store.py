@@ -196,31 +196,106 @@ def _handles(ids: pa.Array, platforms: pa.ChunkedArray | pa.Array) -> pa.Array:
 class _PersonKeys:
     """Person id -> integer key, for the duration of one import.
 
-    Looked up with Arrow's hash kernels rather than a join in the database: an edge list of
-    millions of rows maps its ids in a few tens of milliseconds a batch.
+    Ids are found by their 64-bit hash (DuckDB's ``hash``, on a private in-memory
+    connection) in sorted NumPy arrays kept as levels of doubling size, as a log-structured
+    merge tree keeps its runs: each batch costs a binary search per id, not a pass over
+    everyone known. (Arrow's ``index_in`` hashes its whole value set on every call: with
+    millions of people known, that was most of a 100M-event import's time.) A hash match is
+    confirmed by comparing the ids themselves; the rare mismatch is looked up exactly.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        known = con.sql("SELECT id, key FROM people ORDER BY key").to_arrow_table()
-        self.ids = known.column("id").combine_chunks()
-        self.keys = known.column("key").combine_chunks().cast(pa.int32())
-        self.next = (pc.max(self.keys).as_py() or 0) + 1 if len(self.keys) else 1
+        self._hasher = duckdb.connect(config={"threads": 1})
+        known = con.sql("SELECT id, key FROM people").to_arrow_table()
+        ids = known.column("id").combine_chunks()
+        self._known_keys = known.column("key").to_numpy().astype(np.int32)
+        self._n_known = len(ids)
+        self.next = int(self._known_keys.max()) + 1 if len(ids) else 1
+        self._first_new = self.next
+        # Position p < n_known is a known person (key _known_keys[p]); a later position is
+        # the (p - n_known)th new one, key _first_new + (p - n_known).
+        self._chunks: list[pa.Array] = [ids]
+        self._size = len(ids)
+        self._levels: list[tuple[np.ndarray, np.ndarray]] = []
+        if len(ids):
+            self._add_level(self._hash(ids), np.arange(len(ids), dtype=np.int64))
+
+    def _hash(self, ids: pa.Array) -> np.ndarray:
+        self._hasher.register("_nc_ids", pa.table({"id": ids}))
+        try:
+            h = self._hasher.execute("SELECT hash(id) AS h FROM _nc_ids").fetchnumpy()["h"]
+        finally:
+            self._hasher.unregister("_nc_ids")
+        return np.asarray(h, dtype=np.uint64)
+
+    def _add_level(self, hashes: np.ndarray, positions: np.ndarray) -> None:
+        order = np.argsort(hashes, kind="stable")
+        self._levels.append((hashes[order], positions[order]))
+        # Merge while the newest level is at least half the one before: log2(n) levels.
+        while len(self._levels) > 1 and 2 * len(self._levels[-1][0]) >= len(self._levels[-2][0]):
+            (h2, p2), (h1, p1) = self._levels.pop(), self._levels.pop()
+            h, pos = np.concatenate([h1, h2]), np.concatenate([p1, p2])
+            order = np.argsort(h, kind="stable")
+            self._levels.append((h[order], pos[order]))
+
+    def _all_ids(self) -> pa.ChunkedArray:
+        if len(self._chunks) > 64:
+            self._chunks = [pa.concat_arrays(self._chunks)]
+        return pa.chunked_array(self._chunks, pa.string())
+
+    def _positions(self, ids: pa.Array) -> np.ndarray:
+        """Position of each id among those known (-1: not known, or null)."""
+        h = self._hash(ids)
+        # Sorted needles walk each level in order: 7x faster than random probes at 3M.
+        order = np.argsort(h)
+        h = h[order]
+        sorted_pos = np.full(len(ids), -1, dtype=np.int64)
+        for hashes, positions in self._levels:
+            i = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
+            hit = (hashes[i] == h) & (sorted_pos < 0)
+            sorted_pos[hit] = positions[i[hit]]
+        pos = np.empty_like(sorted_pos)
+        pos[order] = sorted_pos
+        valid = pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        pos[~valid] = -1
+        found = np.flatnonzero(pos >= 0)
+        if len(found):
+            same = pc.equal(pc.take(self._all_ids(), pa.array(pos[found])), ids.take(found))
+            wrong = found[~same.to_numpy(zero_copy_only=False)]
+            if len(wrong):  # two ids with one hash: look those few up exactly
+                exact = pc.index_in(ids.take(wrong), value_set=self._all_ids().combine_chunks())
+                pos[wrong] = exact.fill_null(-1).to_numpy(zero_copy_only=False)
+        return pos
+
+    def _keys(self, pos: np.ndarray) -> pa.Array:
+        known = pos < self._n_known
+        keys = np.where(
+            known,
+            self._known_keys[np.where(known & (pos >= 0), pos, 0)] if self._n_known else 0,
+            self._first_new + pos - self._n_known,
+        ).astype(np.int32)
+        return pa.array(keys, mask=pos < 0)
 
     def lookup(self, ids: pa.Array, platforms: pa.Array) -> tuple[pa.Array, pa.Table]:
         """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time."""
-        index = pc.index_in(ids, value_set=self.ids)
-        missing = pc.and_(pc.is_null(index), pc.is_valid(ids))
+        ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        pos = self._positions(ids)
+        missing_np = (pos < 0) & pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        missing = pa.array(missing_np)
         new = pa.table({"id": ids, "platform": platforms}).filter(missing)
         if new.num_rows:
             new = new.group_by("id", use_threads=False).aggregate([("platform", "first")])
             new = new.rename_columns(["id", "platform"])
             n = new.num_rows
+            new_ids = new.column("id").combine_chunks()
             new_keys = pa.array(np.arange(self.next, self.next + n, dtype=np.int32))
             self.next += n
-            self.ids = pa.concat_arrays([self.ids, new.column("id").combine_chunks()])
-            self.keys = pa.concat_arrays([self.keys, new_keys])
+            start = self._size
+            self._chunks.append(new_ids)
+            self._size += n
+            self._add_level(self._hash(new_ids), np.arange(start, start + n, dtype=np.int64))
             # The handle is the id without its "platform:" prefix, until an importer says more.
-            handle = _handles(new.column("id").combine_chunks(), new.column("platform"))
+            handle = _handles(new_ids, new.column("platform"))
             new = pa.table(
                 {
                     "key": new_keys,
@@ -229,9 +304,11 @@ class _PersonKeys:
                     "handle": handle,
                 }
             )
-            index = pc.index_in(ids, value_set=self.ids)
-        keys = pc.take(self.keys, index)
-        return keys, new
+            # The ids not found were all new: find them among the new ones only.
+            rows = np.flatnonzero(missing_np)
+            at = pc.index_in(ids.take(pa.array(rows)), value_set=new_ids)
+            pos[rows] = start + at.to_numpy(zero_copy_only=False)
+        return self._keys(pos), new
 
 
 def _keyed(
