@@ -399,3 +399,33 @@ def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeyp
         if p == "other"
     ]
     assert len(snap) == 4 and snap == other
+
+
+def test_an_importers_people_are_added_with_the_import_later_values_winning(store: Store):
+    """x:1 acts; the importer also names x:9, who never acts, and says more of x:1 in a
+    later batch: both count as people added, and x:1 keeps the handle and gains a name."""
+    events = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+
+    def people(*rows: dict) -> Chunk:
+        return Chunk(
+            "people", pa.RecordBatch.from_pylist(list(rows), TABLES["people"]), Path("x"), 1
+        )
+
+    parsed = Parsed(
+        "snap",
+        "x",
+        [],
+        [
+            people({"id": "x:1", "platform": "x", "handle": "ada"}, {"id": "x:9", "platform": "x"}),
+            Chunk("events", events, Path("x"), 1),
+            people({"id": "x:1", "platform": "x", "display_name": "Ada L."}),
+        ],
+    )
+    result = store.load(parsed, commit_rows=1)
+    assert result.people_added == 4 == store.imports()[0]["people_added"]
+    assert rows(store, "SELECT id, handle, display_name FROM people ORDER BY id") == [
+        ("x:1", "ada", "Ada L."),
+        ("x:2", "2", None),
+        ("x:3", "3", None),
+        ("x:9", None, None),
+    ]

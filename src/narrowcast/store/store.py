@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 
 from narrowcast import __version__
 from narrowcast.config import import_commit_rows
-from narrowcast.errors import StoreError
+from narrowcast.errors import ParameterError, StoreError
 from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ProgressCallback
 from narrowcast.model.batches import Chunk, Parsed, ahead
 
@@ -99,7 +99,7 @@ _STAGING = [
     f"CREATE TABLE event_rows ({_columns(EVENTS)}, seq INTEGER NOT NULL, "
     "import_id INTEGER NOT NULL)",
     # guessed: a row made from an id seen in the events, not one the importer gave; ord:
-    # arrival order, so that a later value wins.
+    # arrival order, so that a later value wins; -1 once merged into one row per person.
     "CREATE TABLE pending_people (import_id INTEGER NOT NULL, ord BIGINT NOT NULL, "
     f"guessed BOOLEAN NOT NULL, key INTEGER NOT NULL, {_columns(PEOPLE)})",
     "CREATE TABLE pending_identities (import_id INTEGER NOT NULL, ord BIGINT NOT NULL, "
@@ -510,9 +510,8 @@ class Store:
 
         commit_rows = import_commit_rows(commit_rows)
         if commit_rows < 1:
-            raise StoreError(
-                f"The 'commit_rows' parameter of load must be an int of at least 1. "
-                f"Got {commit_rows} instead."
+            raise ParameterError.expected(
+                "commit_rows", "load", "an int of at least 1", commit_rows
             )
         started = time.perf_counter()
         started_at = datetime.now(UTC)
@@ -522,7 +521,7 @@ class Store:
         try:
             import_id = self._begin_import()
             try:
-                read, new_people = self._stage(parsed, import_id, commit_rows, progress)
+                read = self._stage(parsed, import_id, commit_rows, progress)
                 with self.transaction():
                     self._number_repeats(import_id)
                 with self.transaction():
@@ -543,12 +542,14 @@ class Store:
                     events_added=read - skipped,
                     events_skipped=skipped,
                     bad_rows=parsed.bad_rows,
-                    people_added=new_people,
+                    people_added=0,  # known once they are added
                     seconds=0.0,
                     options=parsed.options,
                 )
                 with self.transaction():
-                    self._publish(result, started_at, parsed.total_bytes)
+                    self._merge_people(import_id)
+                with self.transaction():
+                    result = self._publish(result, started_at, parsed.total_bytes)
             except BaseException:
                 # Tidy up now where possible; otherwise the next writable open does.
                 with contextlib.suppress(Exception):
@@ -585,12 +586,12 @@ class Store:
         import_id: int,
         commit_rows: int,
         progress: ProgressCallback | None,
-    ) -> tuple[int, int]:
+    ) -> int:
         """Write the import's rows as pending, committing every ``commit_rows`` rows.
 
-        Returns the rows read and the number of people first seen in them.
+        Returns the rows read.
         """
-        read = since_commit = since_bytes = ord_ = new_people = 0
+        read = since_commit = since_bytes = ord_ = 0
         keys = _PersonKeys(self.con)
         with self.transaction():
             # Keys are looked up on a thread while the previous batch is written.
@@ -603,7 +604,6 @@ class Store:
                         new,
                         [import_id, ord_],
                     )
-                    new_people += new.num_rows
                 ord_ += 1
                 if table == "events":
                     source = f"{parsed.format}:{chunk.path.name}"
@@ -631,27 +631,50 @@ class Store:
                     since_commit = since_bytes = 0
                 if progress is not None:
                     progress(read, chunk.bytes_read, parsed.total_bytes)
-        return read, new_people
+        return read
 
-    def _publish(self, result: ImportResult, started_at: datetime, total_bytes: int) -> None:
-        """Record the import: its people, identities and rows become visible together."""
-        import_id = result.import_id
+    def _merge_people(self, import_id: int) -> None:
+        """One pending row per person of this import, still pending: an importer's own
+        non-null values win over what the store guessed from ids (ranked lowest), a later
+        one over an earlier one. Done before the final transaction to keep that one small."""
+        rank = "CASE WHEN guessed THEN -1 ELSE ord END"
+        latest = ", ".join(
+            f"arg_max({c}, {rank}) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in PEOPLE.names[1:]
+        )
         self._q(
-            "INSERT INTO people (key, id, platform, handle) SELECT key, id, platform, handle "
-            "FROM pending_people WHERE import_id = ? AND guessed",
+            f"""INSERT INTO pending_people BY NAME
+                SELECT $1 AS import_id, -1 AS ord, false AS guessed, min(key) AS key, id, {latest}
+                FROM pending_people WHERE import_id = $1 AND ord >= 0 GROUP BY id""",
             [import_id],
         )
-        # An importer's own rows win over what the store guessed from ids; a later non-null
-        # value over an earlier one, nulls keep the old values.
-        latest = ", ".join(
-            f"arg_max({c}, ord) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in PEOPLE.names[1:]
+        self._q("DELETE FROM pending_people WHERE import_id = ? AND ord >= 0", [import_id])
+
+    def _publish(
+        self, result: ImportResult, started_at: datetime, total_bytes: int
+    ) -> ImportResult:
+        """Record the import: its people, identities and rows become visible together.
+
+        Returns ``result`` with the people added.
+        """
+        import_id = result.import_id
+        people_before = self._one("SELECT count(*) FROM people")
+        # Updates first, while people holds only what is committed: the join stays small.
+        rest = PEOPLE.names[1:]
+        changes = " OR ".join(
+            f"(n.{c} IS NOT NULL AND n.{c} IS DISTINCT FROM people.{c})" for c in rest
         )
-        keep = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, people.{c})" for c in PEOPLE.names[1:])
         self._q(
-            f"""INSERT INTO people
-                SELECT min(key) AS key, id, {latest} FROM pending_people
-                WHERE import_id = ? AND NOT guessed GROUP BY id
-                ON CONFLICT (id) DO UPDATE SET {keep}""",
+            f"""UPDATE people SET {", ".join(f"{c} = coalesce(n.{c}, people.{c})" for c in rest)}
+                FROM pending_people n
+                WHERE n.import_id = ? AND people.id = n.id AND ({changes})""",
+            [import_id],
+        )
+        # Plain inserts for people new to the store, updates only where a value changes:
+        # an upsert of a 100M-event import's 4M people ran out of the import's memory.
+        cols = ", ".join(PEOPLE.names)
+        self._q(
+            f"""INSERT INTO people (key, {cols}) SELECT key, {cols} FROM pending_people n
+                WHERE import_id = ? AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = n.id)""",
             [import_id],
         )
         self._q(
@@ -660,6 +683,9 @@ class Store:
                 QUALIFY row_number() OVER (PARTITION BY account ORDER BY ord) = 1
                 ON CONFLICT DO NOTHING""",
             [import_id],
+        )
+        result = replace(
+            result, people_added=self._one("SELECT count(*) FROM people") - people_before
         )
         self._q(
             "INSERT INTO imports VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -686,6 +712,7 @@ class Store:
         self._q("DELETE FROM pending_people WHERE import_id = ?", [import_id])
         self._q("DELETE FROM pending_identities WHERE import_id = ?", [import_id])
         self._q("DELETE FROM meta WHERE key = 'pending_import'")
+        return result
 
     def _insert(
         self, sql: str, batch: pa.RecordBatch | pa.Table, params: list[Any] | None = None
