@@ -65,7 +65,8 @@ def import_files(
     progress: ProgressCallback | None = None,
     **options: Any,
 ) -> ImportResult:
-    """Import files of one format into the store, in one transaction.
+    """Import files of one format into the store, all or nothing (seen by readers only once
+    the whole import is recorded).
 
     Parameters
     ----------

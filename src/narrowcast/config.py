@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SETTINGS", "Setting", "default_db"]
+__all__ = ["SETTINGS", "Setting", "default_db", "import_commit_rows"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ SETTINGS: tuple[Setting, ...] = (
         "NARROWCAST_DB",
         "The store: a DuckDB file holding the event log. Created by the first import.",
     ),
+    Setting(
+        "import_commit_rows",
+        1_000_000,
+        "NARROWCAST_IMPORT_COMMIT_ROWS",
+        "Rows an import writes between two commits of its pending rows: bounds its memory.",
+    ),
 )
 
 
@@ -36,3 +42,12 @@ def default_db(db: str | os.PathLike[str] | None = None) -> Path:
     if db is not None:
         return Path(db)
     return Path(os.environ.get("NARROWCAST_DB") or "narrowcast.duckdb")
+
+
+def import_commit_rows(rows: int | None = None) -> int:
+    """Rows between two commits of an import: the argument, else the environment, else 1M."""
+    if rows is not None:
+        return rows
+    setting = next(s for s in SETTINGS if s.name == "import_commit_rows")
+    value = os.environ.get(str(setting.envvar)) or setting.default
+    return int(str(value))

@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from narrowcast.errors import InputError, StoreError
 from narrowcast.importers import read
-from narrowcast.model import Chunk, Parsed
+from narrowcast.model import TABLES, Chunk, Parsed
 from narrowcast.store import Store
 from tests.conftest import FIXTURES, rows
 
@@ -87,18 +88,20 @@ def test_an_interrupted_import_leaves_the_store_as_it_was(store: Store, error: B
 
 
 def test_kill_9_in_the_middle_of_an_import_leaves_nothing_of_it(tmp_path: Path):
-    """A process killed while its import is open: the next open sees the store as before."""
+    """A process killed after committing some of its import's batches as pending: readers
+    see the store as before, and the next writable open deletes the dead import's rows."""
     db = tmp_path / "store.duckdb"
     with Store(db) as store:
         store.load(read("snap", [MESSAGES], kind="message"))
         before = counts(store)
+        info = store.info()
     ready = tmp_path / "ready"
     script = textwrap.dedent(
         f"""
         import time
         from pathlib import Path
         from narrowcast.importers import read
-        from narrowcast.model import Chunk, Parsed
+        from narrowcast.model import TABLES, Chunk, Parsed
         from narrowcast.store import Store
 
         batch = next(iter(read("snap", [{str(MESSAGES)!r}], kind="like", platform="x"))).batch
@@ -111,15 +114,137 @@ def test_kill_9_in_the_middle_of_an_import_leaves_nothing_of_it(tmp_path: Path):
         Store({str(db)!r}).load(Parsed("snap", "x", [], chunks()))
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script])
+    # Commit every 8 rows (two batches), so that the kill finds committed pending rows.
+    env = {**os.environ, "NARROWCAST_IMPORT_COMMIT_ROWS": "8"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
     deadline = time.time() + 60
     while not ready.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert ready.exists(), "the importing process never got half way"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    with Store(db, read_only=True) as store:
+        assert counts(store) == before
+        assert store.info() == info
+        # Some of the dead import's batches were committed (the read-ahead thread may
+        # have been a batch or two ahead of the inserts when it was killed).
+        assert 4 < rows(store, "SELECT count(*) FROM event_rows")[0][0] <= 4 + 200
     with Store(db) as store:
         assert counts(store) == before
+        assert rows(store, "SELECT count(*) FROM event_rows")[0][0] == 4
+        assert rows(store, "SELECT count(*) FROM meta WHERE key = 'pending_import'") == [(0,)]
+        again = store.load(read("snap", [MESSAGES], kind="like", platform="x"))
+        assert (again.import_id, again.events_added) == (2, 4)
+
+
+def _failing_late(batch: pa.RecordBatch, people: pa.RecordBatch, batches: int) -> Parsed:
+    """Event batches (with new people and an importer's people row), then an error."""
+
+    def chunks():
+        yield Chunk("people", people, Path("x"), 1)
+        for _ in range(batches):
+            yield Chunk("events", batch, Path("x"), 1)
+        raise ValueError("row 1041: not a timestamp")
+
+    return Parsed("snap", "x", [], chunks())
+
+
+def test_an_import_failing_after_committed_batches_leaves_the_store_as_it_was(store: Store):
+    """Ten batches committed as pending, then a bad row: nothing of it is seen or kept."""
+    store.load(read("snap", [MESSAGES], kind="message"))
+    before, info = counts(store), store.info()
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    people = pa.RecordBatch.from_pylist(
+        [{"id": "x:1", "platform": "x", "handle": "ada"}], schema=TABLES["people"]
+    )
+    with pytest.raises(ValueError, match="row 1041"):
+        store.load(_failing_late(batch, people, 10), commit_rows=4)
+    assert counts(store) == before
+    assert store.info() == info
+    # Nothing is left behind either: the failed import's pending rows are deleted at once.
+    assert rows(store, "SELECT count(*) FROM event_rows")[0][0] == before[0]
+    assert rows(store, "SELECT count(*) FROM pending_people")[0][0] == 0
+
+
+def test_readers_never_see_an_import_before_it_is_recorded(store: Store):
+    """Another connection to the store, while pending batches are being committed, still
+    sees the events, people and imports of before."""
+    store.load(read("snap", [MESSAGES], kind="message"))
+    before = counts(store)
+    other = store.con.cursor()
+    seen: list[tuple] = []
+
+    def look(*_: int) -> None:
+        seen.append(
+            (
+                other.execute("SELECT count(*) FROM events").fetchall()[0][0],
+                other.execute("SELECT count(*) FROM event_log").fetchall()[0][0],
+                other.execute("SELECT count(*) FROM people").fetchall()[0][0],
+                other.execute("SELECT count(*) FROM imports").fetchall()[0][0],
+                other.execute("SELECT count(*) FROM event_rows").fetchall()[0][0],
+            )
+        )
+
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("x"), 1)] * 5)
+    store.load(parsed, progress=look, commit_rows=4)
+    assert [s[:4] for s in seen] == [(before[0], before[0], before[1], before[2])] * 5
+    # ... though the pending rows were there, committed, batch after batch.
+    assert [s[4] for s in seen] == [8, 12, 16, 20, 24]
+    assert counts(store) == (24, 6, 2)
+
+
+@pytest.mark.parametrize("commit_rows", [1, 3, 1_000_000])
+def test_import_twice_adds_nothing_whatever_the_commit_size(store: Store, commit_rows: int):
+    first = store.load(read("snap", [MESSAGES], kind="message"), commit_rows=commit_rows)
+    again = store.load(read("snap", [MESSAGES], kind="message"), commit_rows=commit_rows)
+    assert (first.events_added, again.events_added, again.events_skipped) == (4, 0, 4)
+    assert counts(store) == (4, 3, 2)
+
+
+def _as_schema_1(db: Path) -> None:
+    """Turn a store back into the schema 1 layout: one events table, no pending tables."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    for sql in [
+        "DROP VIEW event_log",
+        "DROP VIEW events",
+        "DROP TABLE pending_people",
+        "DROP TABLE pending_identities",
+        "ALTER TABLE event_rows RENAME TO events",
+        "CREATE VIEW event_log AS SELECT 1 AS x",
+        "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+    ]:
+        con.execute(sql).fetchall()
+    con.close()
+
+
+def test_a_schema_1_store_is_read_as_it_is_and_upgraded_when_written(tmp_path: Path):
+    db = tmp_path / "old.duckdb"
+    with Store(db) as store:
+        store.load(read("snap", [MESSAGES], kind="message"))
+        info = store.info()
+    _as_schema_1(db)
+    with Store(db, read_only=True) as store:
+        assert store.info() == info
+    with Store(db) as store:
+        assert rows(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+        assert store.info() == info
+        assert len(rows(store, "SELECT * FROM event_log")) == 4
+        assert store.load(read("snap", [MESSAGES], kind="message")).events_added == 0
+
+
+def test_a_store_from_a_newer_narrowcast_is_refused_with_what_to_do(tmp_path: Path):
+    db = tmp_path / "new.duckdb"
+    Store(db).close()
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'").fetchall()
+    con.close()
+    with pytest.raises(StoreError, match=r"has store schema 9; .* upgrade narrowcast"):
+        Store(db)
 
 
 def test_every_import_is_recorded_with_the_files_sha256(store: Store):
@@ -255,3 +380,54 @@ def test_the_same_event_id_twice_in_one_import_is_one_event(tmp_path, store):
     )
     result = store.load(read("csv", [f]))
     assert (result.events_read, result.events_added, result.events_skipped) == (2, 1, 1)
+
+
+def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeypatch):
+    """Ids are found by hash and confirmed by comparing them: with every hash equal, each id
+    still gets its own person."""
+    from narrowcast.store import store as store_module
+
+    monkeypatch.setattr(
+        store_module._PersonKeys, "_hash", lambda self, ids: np.zeros(len(ids), np.uint64)
+    )
+    store.load(read("snap", [MESSAGES], kind="message"))
+    store.load(read("snap", [MESSAGES], kind="message", platform="other"))
+    assert rows(store, "SELECT count(DISTINCT key), count(*) FROM people") == [(6, 6)]
+    log = rows(store, "SELECT platform, actor, target, ts FROM event_log ORDER BY ALL")
+    snap = [(a, t, ts) for p, a, t, ts in log if p == "snap"]
+    other = [
+        (a.replace("other", "snap"), t.replace("other", "snap"), ts)
+        for p, a, t, ts in log
+        if p == "other"
+    ]
+    assert len(snap) == 4 and snap == other
+
+
+def test_an_importers_people_are_added_with_the_import_later_values_winning(store: Store):
+    """x:1 acts; the importer also names x:9, who never acts, and says more of x:1 in a
+    later batch: both count as people added, and x:1 keeps the handle and gains a name."""
+    events = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+
+    def people(*rows: dict) -> Chunk:
+        return Chunk(
+            "people", pa.RecordBatch.from_pylist(list(rows), TABLES["people"]), Path("x"), 1
+        )
+
+    parsed = Parsed(
+        "snap",
+        "x",
+        [],
+        [
+            people({"id": "x:1", "platform": "x", "handle": "ada"}, {"id": "x:9", "platform": "x"}),
+            Chunk("events", events, Path("x"), 1),
+            people({"id": "x:1", "platform": "x", "display_name": "Ada L."}),
+        ],
+    )
+    result = store.load(parsed, commit_rows=1)
+    assert result.people_added == 4 == store.imports()[0]["people_added"]
+    assert rows(store, "SELECT id, handle, display_name FROM people ORDER BY id") == [
+        ("x:1", "ada", "Ada L."),
+        ("x:2", "2", None),
+        ("x:3", "3", None),
+        ("x:9", None, None),
+    ]

@@ -2,7 +2,8 @@
 
 An importer is a function that returns a :class:`Parsed`: what was read (files, options) and
 a lazy stream of :class:`Chunk` s, each a record batch for one table of the event log. The
-store drains the stream inside one transaction, so nothing is held in memory beyond a batch.
+store drains the stream in bounded batches, committed as pending and made visible together
+when the import is recorded, so nothing is held in memory beyond a batch.
 """
 
 from __future__ import annotations
