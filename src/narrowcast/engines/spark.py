@@ -187,7 +187,8 @@ class SparkRunner:
                 f"(expected the event-log columns: {', '.join(INPUT_COLUMNS)})",
             )
         df = df.select(*INPUT_COLUMNS).withColumn("ts", F.col("ts").cast("timestamp"))
-        if dict(df.dtypes)["actor"] == "string" or dict(df.dtypes)["target"] == "string":
+        types = dict(df.dtypes)
+        if "string" in (types["actor"], types["target"]):
             ids = (
                 df.select(F.col("actor").alias("id"))
                 .union(df.select(F.col("target").alias("id")))
