@@ -213,7 +213,7 @@ def load_results(store: Store, results: Path, extra: Mapping[str, Any] | None = 
                 )
             con.execute(f"CREATE TEMP TABLE _nc_loaded_people AS SELECT * FROM {people}")
             con.execute(f"CREATE TEMP TABLE _nc_loaded_ties AS SELECT * FROM {ties}")
-        store.save_scores("_nc_loaded_people", "_nc_loaded_ties", run, t_cols)
+        store.save_scores('"_nc_loaded_people"', '"_nc_loaded_ties"', run, t_cols)
     return run
 
 

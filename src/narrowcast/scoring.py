@@ -271,8 +271,8 @@ def score(
             }
             kept = working_columns(measured.ties.columns)
             store.save_scores(
-                measured.people.get_name(),
-                measured.ties.get_name(),
+                runner.sql_name(measured.people),
+                runner.sql_name(measured.ties),
                 run,
                 kept,
                 history_table=history_table,
@@ -411,10 +411,10 @@ def _score_history(
         runner = DuckDBRunner(store.con)
         try:
             measured = measure(runner.events(), replace(params, as_of=moment), runner)
-            people = measured.people.get_name()
+            people = runner.sql_name(measured.people)
             store.con.execute(
                 f"INSERT INTO {_HISTORY} SELECT $1, $2, person, broadcast, relational, "
-                f'broadcast_raw, relational_raw, last_t FROM "{people}"',
+                f"broadcast_raw, relational_raw, last_t FROM {people}",
                 [moment, f"{moment:%Y-%m}"],
             ).fetchall()
         finally:

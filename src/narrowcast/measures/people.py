@@ -7,7 +7,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from narrowcast.measures._tables import left_join
+from narrowcast.measures._tables import left_join, median_by
 from narrowcast.measures.events import DAY_SECONDS
 from narrowcast.measures.ties import saturate
 
@@ -130,21 +130,27 @@ def listening(steps: ir.Table, thanked: ir.Table, standing: ir.Table) -> ir.Tabl
     s = s.left_join(thanked, ["platform", "content_id"])
     s = s.mutate(heard=s.answered | s.platform_right.notnull())
     pub = ~s.private
-    events = s.group_by(person=s.dst).agg(
+    # Per pair first, then per person: one large aggregation, and no distinct count or
+    # median inside it, so DuckDB can spill it to disk on a large log.
+    pair = s.group_by(person=s.dst, other=s.src).agg(
         addressed=s.count(),
         answered=s.count(where=s.heard),
         # What community-wide explanations may say: public figures only.
         addressed_public=s.count(where=pub),
         answered_public=s.count(where=pub & (s.answered_public | s.platform_right.notnull())),
-        addressers=s.src.nunique(),
-        answer_hours=(s.answer_seconds / 3600.0).median(where=s.answered),
-    )
-    pair = s.group_by(person=s.dst, other=s.src).agg(
-        rate=s.w.sum(where=s.heard).fill_null(0) / s.w.sum()
+        rate=s.w.sum(where=s.heard).fill_null(0) / s.w.sum(),
     )
     pair = _weigh(pair, standing)
-    rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
-    out = left_join(events, rates, "person")
+    out = pair.group_by("person").agg(
+        addressed=pair.addressed.sum(),
+        answered=pair.answered.sum(),
+        addressed_public=pair.addressed_public.sum(),
+        answered_public=pair.answered_public.sum(),
+        addressers=pair.count(),
+        rate_sum=pair.rate.sum(),
+    )
+    times = s.filter(s.answered).select(person=s.dst, answer_hours=s.answer_seconds / 3600.0)
+    out = left_join(out, median_by(times, "person", "answer_hours"), "person")
     return out.mutate(listening=out.rate_sum / (out.addressers + SHRINK_PEOPLE))
 
 
@@ -221,17 +227,18 @@ def appreciated_giving(events: ir.Table, thanked: ir.Table, standing: ir.Table) 
     )
     g = given.left_join(thanked, ["platform", "content_id"])
     g = g.mutate(was_thanked=g.platform_right.notnull())
-    out = g.group_by(person=g.actor).agg(
+    pair = g.group_by(person=g.actor, other=g.target).agg(
         given_items=g.count(),
         thanked_items=g.count(where=g.was_thanked),
-        recipients=g.target.nunique(),
-    )
-    pair = g.group_by(person=g.actor, other=g.target).agg(
-        rate=g.decay.sum(where=g.was_thanked).fill_null(0) / g.decay.sum()
+        rate=g.decay.sum(where=g.was_thanked).fill_null(0) / g.decay.sum(),
     )
     pair = _weigh(pair, standing)
-    rates = pair.group_by("person").agg(rate_sum=pair.rate.sum())
-    out = left_join(out, rates, "person")
+    out = pair.group_by("person").agg(
+        given_items=pair.given_items.sum(),
+        thanked_items=pair.thanked_items.sum(),
+        recipients=pair.count(),
+        rate_sum=pair.rate.sum(),
+    )
     return out.mutate(appreciated_giving=out.rate_sum / (out.recipients + SHRINK_PEOPLE))
 
 

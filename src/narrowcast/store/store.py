@@ -883,7 +883,7 @@ class Store:
         *,
         history_table: str | None = None,
     ) -> None:
-        """Keep a scoring run's results (from the connection's tables of those names, the
+        """Keep a scoring run's results (from the connection's tables of those SQL names, the
         ties' ``tie_columns`` or all), replacing the previous run's, in one transaction.
 
         ``history_table`` holds the run's scores as of earlier months (``score_history``);
@@ -896,15 +896,15 @@ class Store:
             else:
                 self._q(
                     "CREATE OR REPLACE TABLE score_history AS "
-                    f'SELECT * FROM "{history_table}" ORDER BY as_of, key'
+                    f"SELECT * FROM {history_table} ORDER BY as_of, key"
                 )
             self._q(
                 f"""CREATE OR REPLACE TABLE scores AS
                     SELECT p.id AS person, p.handle, p.platform, p.display_name,
                            s.* RENAME (person AS key)
-                    FROM "{people_table}" s JOIN people p ON p.key = s.person"""
+                    FROM {people_table} s JOIN people p ON p.key = s.person"""
             )
-            self._q(f'CREATE OR REPLACE TABLE ties AS SELECT {tie_cols} FROM "{ties_table}"')
+            self._q(f"CREATE OR REPLACE TABLE ties AS SELECT {tie_cols} FROM {ties_table}")
             self._q("CREATE OR REPLACE TABLE score_run (key VARCHAR, value VARCHAR)")
             self._q(
                 "INSERT INTO score_run VALUES " + ", ".join(["(?, ?)"] * len(run)),
