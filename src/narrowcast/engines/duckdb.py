@@ -10,9 +10,11 @@ NumPy/SciPy, held equal to the portable table loop by a test.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +66,7 @@ class DuckDBRunner:
         self._prefix = f"_nc{run}_"
         self._scratch = f"_nc{run}_scratch"
         self._scratch_dir: Path | None = None
-        self._made: list[str] = []
+        self._drop_scratch: weakref.finalize | None = None
         self._views: list[str] = []
         # Past this limit DuckDB writes intermediate results to disk instead of growing
         # without bound; no result depends on the order of an intermediate table's rows.
@@ -124,12 +126,15 @@ class DuckDBRunner:
     def _create(self, table: str, sql: str) -> None:
         if self._scratch_dir is None:
             self._scratch_dir = Path(tempfile.mkdtemp(prefix="narrowcast-scoring-"))
+            # Removed by close(), or when the runner is collected or Python exits.
+            self._drop_scratch = weakref.finalize(
+                self, _drop_scratch, self.con, self._scratch, self._scratch_dir
+            )
             path = str(self._scratch_dir / "scratch.duckdb").replace("'", "''")
             self.con.execute(f"ATTACH '{path}' AS {self._scratch} (READ_WRITE)").fetchall()
         self.con.execute(f'CREATE OR REPLACE TABLE {self._scratch}."{table}" AS {sql}').fetchall()
 
     def _made_table(self, table: str, name: str) -> ir.Table:
-        self._made.append(table)
         if self.progress is not None:
             self.progress(name)
         return self.ibis.table(table, database=self._scratch)
@@ -172,14 +177,19 @@ class DuckDBRunner:
         """Drop the intermediate tables and their scratch file, and restore the settings."""
         for view in self._views:
             self.con.execute(f'DROP VIEW IF EXISTS "{view}"').fetchall()
-        self._made.clear()
         self._views.clear()
-        if self._scratch_dir is not None:
-            self.con.execute(f"DETACH DATABASE IF EXISTS {self._scratch}").fetchall()
-            shutil.rmtree(self._scratch_dir, ignore_errors=True)
-            self._scratch_dir = None
+        if self._drop_scratch is not None:
+            self._drop_scratch()
+            self._drop_scratch = self._scratch_dir = None
         for name, value in self._settings.items():
             self.con.execute(f"SET {name} = '{value}'").fetchall()
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> None:
+    """Detach a runner's scratch database and delete its folder."""
+    with contextlib.suppress(duckdb.Error):  # a closed connection has let go of the file
+        con.execute(f"DETACH DATABASE IF EXISTS {name}").fetchall()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def pagerank_sparse(

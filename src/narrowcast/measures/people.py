@@ -372,13 +372,15 @@ def broadcast_parts(
     )
     second = j.group_by(person=j.item_target).agg(second_hop=(j.kind_weight * j.w).sum())
 
-    been = (
-        events.filter(events.actor.notnull() & events.thread_id.notnull())
-        .select(person=events.actor, thread_id=events.thread_id, platform=events.platform)
-        .distinct()
-    )
     m = events.filter((events.kind == "mention") & events.target.notnull())
     m = m.mutate(person=m.target)
+    # Who took part in the threads where someone was mentioned: a semi-join on the few
+    # mentioned threads first, so no table of everyone's threads is built.
+    mentioned = m.select("platform", "thread_id").distinct()
+    acted = events.filter(events.actor.notnull() & events.thread_id.notnull())
+    been = acted.semi_join(mentioned, ["platform", "thread_id"]).select(
+        person=acted.actor, thread_id=acted.thread_id, platform=acted.platform
+    )
     m = m.anti_join(been, ["person", "thread_id", "platform"])
     discussed = m.group_by("person").agg(discussion=m.w.sum())
 
