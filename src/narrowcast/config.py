@@ -10,7 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SETTINGS", "Setting", "default_db", "import_commit_rows"]
+from narrowcast.errors import NarrowcastError
+
+__all__ = ["SETTINGS", "Setting", "default_db", "import_commit_rows", "scoring_memory_mb"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ SETTINGS: tuple[Setting, ...] = (
         "NARROWCAST_IMPORT_COMMIT_ROWS",
         "Rows an import writes between two commits of its pending rows: bounds its memory.",
     ),
+    Setting(
+        "scoring_memory_mb",
+        3000,
+        "NARROWCAST_SCORING_MEMORY_MB",
+        "DuckDB's memory while scoring, in MB; intermediate results beyond it go to disk.",
+    ),
 )
 
 
@@ -46,8 +54,29 @@ def default_db(db: str | os.PathLike[str] | None = None) -> Path:
 
 def import_commit_rows(rows: int | None = None) -> int:
     """Rows between two commits of an import: the argument, else the environment, else 1M."""
-    if rows is not None:
-        return rows
-    setting = next(s for s in SETTINGS if s.name == "import_commit_rows")
-    value = os.environ.get(str(setting.envvar)) or setting.default
-    return int(str(value))
+    return _positive_int("import_commit_rows", rows)
+
+
+def scoring_memory_mb(mb: int | None = None) -> int:
+    """DuckDB's memory limit while scoring, in MB: the argument, else the environment,
+    else 3,000."""
+    return _positive_int("scoring_memory_mb", mb)
+
+
+def _positive_int(name: str, value: int | None) -> int:
+    """A whole-number setting: the argument, else its environment variable, else its default.
+
+    >>> _positive_int("scoring_memory_mb", 512)
+    512
+    """
+    if value is not None:
+        return value
+    setting = next(s for s in SETTINGS if s.name == name)
+    raw = os.environ.get(str(setting.envvar)) or str(setting.default)
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise NarrowcastError(f"{setting.envvar} must be a whole number above 0; got {raw!r}")
+    return number

@@ -94,6 +94,25 @@ def test_score_as_a_table_names_moment_and_parameters(tmp_path):
     assert "Top 10 by broadcast:" in result.stdout and "Top 10 by relational:" in result.stdout
 
 
+def test_scoring_memory_is_set_by_environment_and_checked(tmp_path):
+    """NARROWCAST_SCORING_MEMORY_MB sets DuckDB's memory while scoring: a small figure
+    still scores this log (the rest goes to disk); a figure that is not a positive whole
+    number is refused with exit code 2, naming the variable, and nothing is scored."""
+    db = tmp_path / "s.duckdb"
+    _invoke(db, "import", "csv", str(write_csv(tmp_path / "log.csv", table(LOG))))
+
+    def score(mb: str):
+        env = {"NARROWCAST_DB": str(db), "NARROWCAST_SCORING_MEMORY_MB": mb}
+        return CliRunner().invoke(main, ["score", "--format", "json"], env=env)
+
+    for bad in ("lots", "0", "-5"):
+        refused = score(bad)
+        assert refused.exit_code == 2
+        assert "NARROWCAST_SCORING_MEMORY_MB must be a whole number above 0" in refused.output
+    assert _invoke(db, "top").exit_code != 0  # not scored
+    assert _json(score("200"))["events"] == EVENTS
+
+
 def test_top_as_json_lists_people_with_both_scores(run):
     rows = _json(run("top", "--format", "json"))
     assert len(rows) == 6

@@ -25,15 +25,13 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
+from narrowcast.config import scoring_memory_mb
 from narrowcast.measures.network import DAMPING
 from narrowcast.measures.score import pagerank_loop
 
 __all__ = ["DuckDBRunner", "pagerank_sparse"]
 
 _RUN = itertools.count()
-
-#: DuckDB's memory while scoring (intermediate tables spill beyond it).
-SCORING_MEMORY_MB = 3000
 
 
 class DuckDBRunner:
@@ -74,7 +72,7 @@ class DuckDBRunner:
             name: con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
             for name in ("memory_limit", "preserve_insertion_order")
         }
-        con.execute(f"SET memory_limit = '{SCORING_MEMORY_MB}MB'").fetchall()
+        con.execute(f"SET memory_limit = '{scoring_memory_mb()}MB'").fetchall()
         con.execute("SET preserve_insertion_order = false").fetchall()
 
     def events(self) -> ir.Table:
