@@ -363,7 +363,7 @@ def test_a_list_is_not_an_export(tmp_path):
     (tmp_path / "x.json").write_text("[]")
     with pytest.raises(InputError) as err:
         collect(read_discord([tmp_path / "x.json"]))
-    assert str(err.value) == f"{tmp_path / 'x.json'}, line 1: not a JSON object; {EXPECTED}"
+    assert str(err.value) == f"{tmp_path / 'x.json'}, line 1: found '['; {EXPECTED}"
 
 
 def test_malformed_json_names_its_line(tmp_path):

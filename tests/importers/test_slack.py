@@ -39,7 +39,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from narrowcast.errors import InputError, ParameterError
-from narrowcast.importers.slack import _JsonReader, parse_slack, read_slack
+from narrowcast.importers._json import JsonStream
+from narrowcast.importers.slack import parse_slack, read_slack
 from narrowcast.model import EVENTS
 from tests.conftest import FIXTURES, REPO, collect, rows
 
@@ -382,8 +383,8 @@ def test_the_order_of_messages_changes_no_row(messages):
 )
 def test_the_json_reader_reads_any_list_in_any_block_size(items, block, indent):
     text = json.dumps(items, indent=2 if indent else None, ensure_ascii=False)
-    reader = _JsonReader(io.BytesIO(text.encode("utf-8")), "x.json", "a list", block)
-    got = list(reader.array())
+    reader = JsonStream(io.BytesIO(text.encode("utf-8")), "x.json", "a list", block_bytes=block)
+    got = list(reader.array("a list"))
     reader.end()
     assert [value for _, value in got] == items
     if indent and items:
@@ -474,7 +475,7 @@ def test_an_empty_day_file_says_so(tmp_path):
 
 def test_a_day_that_is_not_a_list_says_so(tmp_path):
     folder = export(tmp_path, general='{"ts": "1709290000.000100"}')
-    with pytest.raises(InputError, match=r"2024-03-01.json, line 1: not a JSON list; expected"):
+    with pytest.raises(InputError, match=r"2024-03-01.json, line 1: found '\{'; expected"):
         collect(read_slack([folder]))
 
 
@@ -510,5 +511,5 @@ def test_a_ts_that_is_not_a_slack_timestamp_says_what_is_expected():
 
 def test_a_truncated_file_says_so(tmp_path):
     folder = export(tmp_path, general='[{"ts": "1709290000.000100", "user": "UB')
-    with pytest.raises(InputError, match=r"line 1: not valid JSON: Unterminated string"):
+    with pytest.raises(InputError, match=r"line 1: the file ends inside a JSON value"):
         collect(read_slack([folder]))

@@ -513,7 +513,7 @@ def test_malformed_json_names_its_line(tmp_path):
     with pytest.raises(InputError) as err:
         list(read_twitter([root]))
     assert str(err.value) == (
-        f"{root / 'data' / 'like.js'}, line 11: malformed JSON: Expecting property name "
+        f"{root / 'data' / 'like.js'}, line 11: not valid JSON: Expecting property name "
         f"enclosed in double quotes; {EXPECTED_JS}"
     )
 

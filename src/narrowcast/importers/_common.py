@@ -10,6 +10,8 @@ import gzip
 import hashlib
 import io
 import lzma
+import tarfile
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -146,8 +148,13 @@ except ImportError:  # pragma: no cover - zstandard is a dependency
 
 
 @contextlib.contextmanager
-def read_errors(path: Path, expected: str, line: list[int] | None = None) -> Iterator[None]:
+def read_errors(
+    path: str | PathLike[str], expected: str, line: list[int] | None = None
+) -> Iterator[None]:
     """Turn decompression, decoding and OS errors while reading ``path`` into InputError.
+
+    Decompression covers ``.gz``, ``.bz2``, ``.xz``, ``.zst`` and the members of a ``.zip`` or
+    ``.tar`` archive.
 
     ``line`` is a one-element list the caller keeps at the current line number, so the error
     can say where reading stopped.
@@ -163,7 +170,16 @@ def read_errors(path: Path, expected: str, line: list[int] | None = None) -> Ite
         raise InputError(
             path, f"byte 0x{bad} is not UTF-8; expected {expected} in UTF-8", line=where
         ) from err
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError, lzma.LZMAError, _ZstdError) as err:
+    except (
+        EOFError,
+        gzip.BadGzipFile,
+        zlib.error,
+        OSError,
+        lzma.LZMAError,
+        _ZstdError,
+        zipfile.BadZipFile,
+        tarfile.TarError,
+    ) as err:
         where = line[0] if line else None
         detail = str(err) or type(err).__name__
         if isinstance(err, EOFError):

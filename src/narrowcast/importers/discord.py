@@ -98,8 +98,9 @@ A bad message (not an object; no ``id``, ``timestamp`` or ``author.id``; a times
 not ISO 8601) stops the import with its file and line, or under ``skip_bad_rows`` is skipped
 and counted. Malformed JSON, a file without ``channel`` or ``messages`` stay fatal.
 
-Reading is streaming: each file is parsed message by message (``_JsonReader``), holding the
-author and thread of the file's last 131,072 messages for replies, and the people seen.
+Reading is streaming: each file is parsed message by message
+(:class:`~narrowcast.importers._json.JsonStream`), holding the author and thread of the
+file's last 131,072 messages for replies, and the people seen.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ from narrowcast.importers._common import (
     open_binary,
     read_errors,
 )
-from narrowcast.importers.slack import _JsonReader
+from narrowcast.importers._json import JsonStream
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
 
 __all__ = ["parse_discord", "read_discord"]
@@ -529,16 +530,18 @@ class _File:
         """Yields once: the channel record and an iterator over (line, message); the rest
         of the file is checked when the messages are done."""
         with read_errors(self.path, _EXPECTED), open_binary(self.path) as inp:
-            reader = _JsonReader(inp.stream, self.path, _EXPECTED)
+            reader = JsonStream(inp.stream, self.path, _EXPECTED)
             channel, seen = None, False
-            for key in reader.members():
+            for key in reader.members(_EXPECTED):
                 if key == "channel":
-                    self.channel_line, channel = reader.value()
+                    self.channel_line, channel = reader.value_with_line()
                 elif key == "messages":
                     if channel is None:
-                        raise reader.error("the messages come before the channel")
+                        raise reader.error(
+                            f"the messages come before the channel; expected {_EXPECTED}"
+                        )
                     seen = True
-                    yield channel, reader.array()
+                    yield channel, reader.array("messages: a JSON array")
                 else:
                     reader.value()
             reader.end()

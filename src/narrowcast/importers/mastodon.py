@@ -107,7 +107,8 @@ import pyarrow as pa
 
 from narrowcast.errors import InputError
 from narrowcast.importers._common import iso_to_micros
-from narrowcast.importers.twitter import _BadRow, _Container, _event, _JsonStream
+from narrowcast.importers._json import JsonStream
+from narrowcast.importers.twitter import _BadRow, _Container, _event
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer
 
 __all__ = ["parse_mastodon", "read_mastodon"]
@@ -276,11 +277,11 @@ def _chunks(
                             yield Chunk("events", buf.flush(), shown, done)
                 else:
                     expected = dict(_FILES)[name]
-                    stream = _JsonStream(raw, shown, expected, block_bytes=block_bytes)
+                    stream = JsonStream(raw, shown, expected, block_bytes=block_bytes)
                     if name == "actor.json":
                         md.actor(stream.value(), shown)
                     else:
-                        for index, line, item in _collection(stream, name):
+                        for index, (line, item) in enumerate(_collection(stream)):
                             where_ = f"orderedItems item {index + 1}"
                             for row in md.rows(name, item, shown, line, where_):
                                 buf.add(**row)
@@ -299,16 +300,15 @@ def _chunks(
     yield Chunk("people", md.people(), last, done)
 
 
-def _collection(stream: _JsonStream, name: str) -> Iterator[tuple[int, int, Any]]:
-    """The ``orderedItems`` of the collection the stream holds, streamed."""
+def _collection(stream: JsonStream) -> Iterator[tuple[int, Any]]:
+    """(line, item) of the ``orderedItems`` of the collection the stream holds, streamed."""
     found = False
-    for key in stream.keys(f'{stream.expected}: {{..., "orderedItems": [...]}}'):
+    for key in stream.members(f'{stream.expected}: {{..., "orderedItems": [...]}}'):
         if key == "orderedItems":
             found = True
             yield from stream.array("orderedItems: an array")
         elif key == "type":
-            line = stream.line
-            kind = stream.value()
+            line, kind = stream.value_with_line()
             if kind not in ("OrderedCollection", "Collection", "OrderedCollectionPage"):
                 raise stream.error(f"type is {kind!r}; expected {stream.expected}", line=line)
         else:

@@ -100,13 +100,12 @@ conversation's folder are read; the export's other files (``integration_logs.jso
 ``canvases.json``, ...) hold no interactions between people.
 
 Reading is streaming: each JSON file is parsed value by value from a buffer of a megabyte
-(``_JsonReader``), so neither a large ``users.json`` nor a busy day is held whole; only the
-conversation listings are.
+(:class:`~narrowcast.importers._json.JsonStream`), so neither a large ``users.json`` nor a
+busy day is held whole; only the conversation listings are.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 import zipfile
@@ -115,12 +114,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 
 from narrowcast.errors import InputError, ParameterError
 from narrowcast.importers._common import add_direct_message, open_binary, read_errors
+from narrowcast.importers._json import JsonStream
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
 
 __all__ = ["parse_slack", "read_slack"]
@@ -195,161 +195,6 @@ _json = json.JSONEncoder(ensure_ascii=False).encode
 
 class _BadRow(ValueError):
     """A record that cannot become a row; the message says which field and why."""
-
-
-# --- reading JSON a value at a time ----------------------------------------------------------
-
-_WS = re.compile(r"[ \t\n\r]*")
-_decoder = json.JSONDecoder()
-
-
-class _JsonReader:
-    """A JSON document read from a text stream one value at a time, knowing every line.
-
-    :meth:`array` yields the items of a list and :meth:`members` the keys of an object
-    (the caller reads each key's value with :meth:`value` or :meth:`array`), so a list of a
-    million messages is parsed message by message from a buffer of ``block_bytes``, by the
-    C decoder of :mod:`json`. Malformed JSON or a byte that is not UTF-8 raises an
-    :class:`~narrowcast.errors.InputError` naming the line.
-
-    >>> import io
-    >>> reader = _JsonReader(io.BytesIO(b'[{"a": 1},\\n {"a": 2}]'), "x.json", "a list")
-    >>> list(reader.array())
-    [(1, {'a': 1}), (2, {'a': 2})]
-    """
-
-    def __init__(
-        self,
-        stream: IO[bytes],
-        path: str | PathLike[str],
-        expected: str,
-        block_bytes: int = 1 << 20,
-    ) -> None:
-        self.path = path
-        self.expected = expected
-        self._stream = stream
-        self._block = block_bytes
-        self._decode = codecs.getincrementaldecoder("utf-8")("strict").decode
-        self._buf = ""
-        self._pos = 0
-        self._eof = False
-        self._line = 1  # the line of _buf[_line_pos]
-        self._line_pos = 0
-        if self._more() and self._buf.startswith("\ufeff"):
-            self._pos = self._line_pos = 1
-
-    def _more(self) -> bool:
-        """Read another block into the buffer, dropping what was consumed; False at EOF."""
-        if self._eof:
-            return False
-        block = self._stream.read(self._block)
-        try:
-            text = self._decode(block, not block)
-        except UnicodeDecodeError as err:
-            line = self._line_at(len(self._buf)) + err.object[: err.start].count(b"\n")
-            bad = err.object[err.start : err.start + 1].hex()
-            raise InputError(
-                self.path,
-                f"byte 0x{bad} is not UTF-8; expected {self.expected} in UTF-8",
-                line=line,
-            ) from err
-        if not block:
-            self._eof = True
-            return False
-        if self._pos:
-            self._line_at(self._pos)
-            self._buf = self._buf[self._pos :]
-            self._line_pos -= self._pos
-            self._pos = 0
-        self._buf += text
-        return True
-
-    def _line_at(self, pos: int) -> int:
-        if pos >= self._line_pos:
-            line = self._line + self._buf.count("\n", self._line_pos, pos)
-            if pos <= self._pos:  # positions beyond the reading point are not cached
-                self._line, self._line_pos = line, pos
-            return line
-        return self._line - self._buf.count("\n", pos, self._line_pos)
-
-    def peek(self) -> str:
-        """The next character that is not white space ("" at the end of the document)."""
-        while True:
-            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
-            if self._pos < len(self._buf):
-                return self._buf[self._pos]
-            if not self._more():
-                return ""
-
-    def error(self, message: str, pos: int | None = None) -> InputError:
-        line = self._line_at(self._pos if pos is None else pos)
-        return InputError(self.path, f"{message}; expected {self.expected}", line=line)
-
-    def value(self) -> tuple[int, Any]:
-        """The next JSON value and the line it starts on."""
-        if self.peek() == "":
-            raise self.error("the JSON ends early (truncated file?)")
-        line = self._line_at(self._pos)
-        while True:
-            try:
-                value, end = _decoder.raw_decode(self._buf, self._pos)
-            except json.JSONDecodeError as err:
-                # Cut by the end of the buffer, or really malformed? Read on only if cut.
-                cut = err.pos >= len(self._buf) - 6 or err.msg.startswith("Unterminated")
-                if cut and self._more():
-                    continue
-                raise self.error(f"not valid JSON: {err.msg}", err.pos) from err
-            # A value reaching the buffer's end may go on (a number): read on to be sure.
-            if end < len(self._buf) or not self._more():
-                self._pos = end
-                return line, value
-
-    def array(self) -> Iterator[tuple[int, Any]]:
-        """The items of the list that comes next, each with the line it starts on."""
-        if self.peek() != "[":
-            raise self.error("not a JSON list")
-        self._pos += 1
-        if self.peek() == "]":
-            self._pos += 1
-            return
-        while True:
-            yield self.value()
-            c = self.peek()
-            if c == "]":
-                self._pos += 1
-                return
-            if c != ",":
-                raise self.error("not valid JSON: expecting ',' or ']' after a list item")
-            self._pos += 1
-
-    def members(self) -> Iterator[str]:
-        """The keys of the object that comes next; the caller reads each value."""
-        if self.peek() != "{":
-            raise self.error("not a JSON object")
-        self._pos += 1
-        if self.peek() == "}":
-            self._pos += 1
-            return
-        while True:
-            if self.peek() != '"':
-                raise self.error("not valid JSON: expecting a quoted key")
-            _, key = self.value()
-            if self.peek() != ":":
-                raise self.error("not valid JSON: expecting ':' after a key")
-            self._pos += 1
-            yield key
-            c = self.peek()
-            if c == "}":
-                self._pos += 1
-                return
-            if c != ",":
-                raise self.error("not valid JSON: expecting ',' or '}' after a value")
-            self._pos += 1
-
-    def end(self) -> None:
-        """Check that nothing but white space follows the document."""
-        if self.peek() != "":
-            raise self.error("not valid JSON: text after the end of the document")
 
 
 # --- turning records into rows -------------------------------------------------------------
@@ -666,17 +511,17 @@ class _Export:
         return self.path / name
 
     @contextmanager
-    def open(self, name: str) -> Iterator[tuple[_JsonReader, Path]]:
+    def open(self, name: str) -> Iterator[tuple[JsonStream, Path]]:
         where = self.where(name)
         if self.file_sizes[name] == 0:
             raise InputError(where, f"is empty; expected {_EXPECTED}")
         with read_errors(where, _EXPECTED):
             if self.zipped:
                 with zipfile.ZipFile(self.path) as zf, zf.open(self.prefix + name) as raw:
-                    yield _JsonReader(raw, where, _EXPECTED), where
+                    yield JsonStream(raw, where, _EXPECTED), where
             else:
                 with open_binary(where) as inp:
-                    yield _JsonReader(inp.stream, where, _EXPECTED), where
+                    yield JsonStream(inp.stream, where, _EXPECTED), where
 
 
 def read_slack(
@@ -752,7 +597,7 @@ def _chunks(parsed: Parsed, export: _Export, skip: bool, batch_rows: int) -> Ite
 
     if "users.json" in export.sizes:
         with export.open("users.json") as (reader, where):
-            for line, u in reader.array():
+            for line, u in reader.array("a JSON array of users"):
                 try:
                     rows.user(u)
                 except _BadRow as err:
@@ -769,7 +614,7 @@ def _chunks(parsed: Parsed, export: _Export, skip: bool, batch_rows: int) -> Ite
         if name not in export.sizes:
             continue
         with export.open(name) as (reader, where):
-            for line, c in reader.array():
+            for line, c in reader.array("a JSON array of conversations"):
                 cid = c.get("id") if isinstance(c, dict) else None
                 if not isinstance(cid, str) or not cid:
                     raise InputError(
@@ -792,7 +637,7 @@ def _chunks(parsed: Parsed, export: _Export, skip: bool, batch_rows: int) -> Ite
         conv = conversations.get(folder) or _Conversation(folder)
         for day in days:
             with export.open(day) as (reader, where):
-                for line, m in reader.array():
+                for line, m in reader.array("a JSON array of messages"):
                     try:
                         rows.message(m, conv)
                     except _BadRow as err:

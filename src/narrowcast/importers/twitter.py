@@ -118,9 +118,7 @@ fault is skipped and counted under ``skip_bad_rows``).
 
 from __future__ import annotations
 
-import codecs
 import html
-import json
 import re
 import tarfile
 import zipfile
@@ -135,6 +133,7 @@ import pyarrow as pa
 
 from narrowcast.errors import InputError, ParameterError
 from narrowcast.importers._common import iso_to_micros
+from narrowcast.importers._json import JsonStream
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer
 
 __all__ = ["parse_twitter", "read_twitter"]
@@ -175,168 +174,6 @@ _DIGITS = re.compile(r"[0-9]+")
 
 class _BadRow(ValueError):
     """An item that cannot become rows; the message says which field and why."""
-
-
-# --- reading JSON a value at a time ------------------------------------------------------
-
-_WS = re.compile(r"[ \t\n\r]*")
-_PREFIX = re.compile(r"window\.[A-Za-z_$][\w$.]*\s*=\s*")
-_decode_json = json.JSONDecoder().raw_decode
-
-
-class _JsonStream:
-    """JSON values read one at a time from a byte stream, holding only the current one.
-
-    Used for the ``window.YTD`` files here and for Mastodon's ``outbox.json``: an array's
-    items are decoded one by one with :meth:`json.JSONDecoder.raw_decode` from a text
-    buffer refilled by blocks, so a 200 MB ``tweets.js`` never becomes one Python list. The
-    line of every item is known for error messages. Bytes are decoded as strict UTF-8 (a
-    leading byte-order mark is dropped).
-    """
-
-    def __init__(
-        self, raw: IO[bytes], path: Path, expected: str, *, block_bytes: int = 1 << 20
-    ) -> None:
-        self.raw = raw
-        self.path = path
-        self.expected = expected
-        self.block_bytes = block_bytes
-        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self.buf = ""
-        self.pos = 0
-        self.line = 1  # the line of self.pos
-        self.eof = False
-        self.started = False
-        self.bytes_read = 0
-
-    def error(
-        self, message: str, *, line: int | None = None, where: str | None = None
-    ) -> InputError:
-        return InputError(self.path, message, line=line or self.line, where=where)
-
-    def _more(self, size: int | None = None) -> bool:
-        """Read another block into the buffer; False at the end of the input."""
-        if self.eof:
-            return False
-        if self.pos:
-            self.buf = self.buf[self.pos :]
-            self.pos = 0
-        try:
-            data = self.raw.read(size or self.block_bytes)
-        except (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as err:
-            detail = str(err) or type(err).__name__
-            raise self.error(f"cannot be read: {detail}; expected {self.expected}") from err
-        self.bytes_read += len(data)
-        try:
-            text = self.decoder.decode(data, final=not data)
-        except UnicodeDecodeError as err:
-            line = self.line + self.buf.count("\n") + err.object.count(b"\n", 0, err.start)
-            bad = err.object[err.start : err.start + 1].hex()
-            raise self.error(
-                f"byte 0x{bad} is not UTF-8; expected {self.expected} in UTF-8", line=line
-            ) from err
-        if not self.started and text:
-            self.started = True
-            text = text.removeprefix("\ufeff")
-        self.buf += text
-        if not data:
-            self.eof = True
-        return bool(data)
-
-    def _advance(self, end: int) -> None:
-        self.line += self.buf.count("\n", self.pos, end)
-        self.pos = end
-
-    def peek(self) -> str:
-        """The next character that is not white space, not consumed; "" at the end."""
-        while True:
-            self._advance(_WS.match(self.buf, self.pos).end())  # type: ignore[union-attr]
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self._more():
-                return ""
-
-    def skip_assignment(self) -> None:
-        """Skip a ``window.<name> =`` before the value, if there is one."""
-        self.peek()
-        while len(self.buf) - self.pos < 512 and self._more():
-            pass
-        m = _PREFIX.match(self.buf, self.pos)
-        if m:
-            self._advance(m.end())
-
-    def take(self, chars: str, what: str) -> str:
-        """Consume the next character, which must be one of ``chars``."""
-        c = self.peek()
-        if not c or c not in chars:
-            found = "the file ends" if not c else f"found {c!r}"
-            raise self.error(f"{found}; expected {what}")
-        self._advance(self.pos + 1)
-        return c
-
-    def value(self) -> Any:
-        """The next JSON value, decoded."""
-        if not self.peek():
-            raise self.error(f"the file ends; expected {self.expected}")
-        size = self.block_bytes
-        while True:
-            try:
-                obj, end = _decode_json(self.buf, self.pos)
-            except json.JSONDecodeError as err:
-                # Cut off by the end of the buffer: read on (twice as much each time, so a
-                # huge item costs linear time), unless the input is over.
-                cut = err.msg.startswith("Unterminated string") or err.pos >= len(self.buf) - 16
-                if cut and self._more(size):
-                    size *= 2
-                    continue
-                line = self.line + self.buf.count("\n", self.pos, err.pos)
-                if cut:
-                    why = "the file ends inside a JSON value (a truncated download?)"
-                else:
-                    why = f"malformed JSON: {err.msg}"
-                raise self.error(f"{why}; expected {self.expected}", line=line) from err
-            if end == len(self.buf) and self._more(size):
-                continue  # a number may go on in the next block
-            self._advance(end)
-            return obj
-
-    def array(self, what: str) -> Iterator[tuple[int, int, Any]]:
-        """(index, line, value) of each item of the array that comes next."""
-        self.take("[", what)
-        if self.peek() == "]":
-            self._advance(self.pos + 1)
-            return
-        index = 0
-        while True:
-            self.peek()
-            line = self.line
-            yield index, line, self.value()
-            index += 1
-            if self.take(",]", f"',' or ']' after item {index}") == "]":
-                return
-
-    def keys(self, what: str) -> Iterator[str]:
-        """The keys of the object that comes next; the caller reads each key's value."""
-        self.take("{", what)
-        if self.peek() == "}":
-            self._advance(self.pos + 1)
-            return
-        while True:
-            if self.peek() != '"':
-                self.take('"', "a key in double quotes")
-            key = self.value()
-            self.take(":", f"':' after the key {key!r}")
-            yield key
-            if self.take(",}", f"',' or '}}' after the value of {key!r}") == "}":
-                return
-
-    def end(self) -> None:
-        """Only white space (or one ``;``) may follow the value."""
-        if self.peek() == ";":
-            self._advance(self.pos + 1)
-        c = self.peek()
-        if c:
-            raise self.error(f"found {c!r} after the end of the data; expected {self.expected}")
 
 
 # --- folders and archives ----------------------------------------------------------------
@@ -566,12 +403,12 @@ def _chunks(
             shown = container.display(name)
             disk, length = sizes[name]
             with container.open(name) as raw:
-                stream = _JsonStream(raw, shown, _EXPECTED_JS, block_bytes=block_bytes)
+                stream = JsonStream(raw, shown, _EXPECTED_JS, block_bytes=block_bytes)
                 stream.skip_assignment()
                 if stem == "manifest":
                     tw.manifest(stream.value(), shown)
                 else:
-                    for index, line, item in stream.array(_EXPECTED_JS):
+                    for index, (line, item) in enumerate(stream.array(_EXPECTED_JS)):
                         for row in tw.rows(stem, key, item, shown, line, index):
                             buf.add(**row)
                         if buf.full:
