@@ -56,23 +56,27 @@ def as_of(events: ir.Table, moment: datetime) -> ir.Table:
 
 
 def decayed(events: ir.Table, moment: datetime, half_life_days: float) -> ir.Table:
-    """Events as of ``moment``, each with its age in days and its decayed weight.
+    """Events as of ``moment``, each with its time and its decayed weight.
 
     .. math:: w_e = q_e \\, 2^{-\\mathrm{age}_e / h}
 
-    where :math:`q_e` is the event's quantity (a view count, one otherwise) and :math:`h`
-    the half-life. Added columns: ``t`` (epoch seconds), ``age_days``, ``decay``
-    (:math:`2^{-\\mathrm{age}/h}`), ``w`` and ``kind_weight`` (:data:`KIND_WEIGHTS`).
-    Only :data:`MEASURED_COLUMNS` are kept: no measure reads ids of events or their text.
+    where :math:`q_e` is the event's quantity (a view count, one otherwise), :math:`h` the
+    half-life and the age is in days. Columns: the :data:`MEASURED_COLUMNS` but ``ts`` and
+    ``quantity`` (no measure reads ids of events or their text), and ``t`` (epoch
+    seconds), ``decay`` (:math:`2^{-\\mathrm{age}/h}`), ``w`` and ``kind_weight``
+    (:data:`KIND_WEIGHTS`).
     """
     t0 = ibis.literal(moment).epoch_seconds()
     e = as_of(events, moment).select(*MEASURED_COLUMNS)
-    e = e.mutate(t=e.ts.epoch_seconds())
-    e = e.mutate(age_days=(t0 - e.t) / DAY_SECONDS)
+    t = e.ts.epoch_seconds()
     ln2 = 0.6931471805599453
-    e = e.mutate(decay=(-e.age_days * (ln2 / half_life_days)).exp())
-    return e.mutate(
-        w=e.decay * e.quantity.fill_null(1).cast("float64"),
+    decay = (-((t0 - t) / DAY_SECONDS) * (ln2 / half_life_days)).exp()
+    kept = [c for c in MEASURED_COLUMNS if c not in ("ts", "quantity")]
+    return e.select(
+        *kept,
+        t=t,
+        decay=decay,
+        w=decay * e.quantity.fill_null(1).cast("float64"),
         kind_weight=e.kind.substitute(KIND_WEIGHTS, else_=0.0),
     )
 

@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from narrowcast.measures._tables import left_join
 from narrowcast.measures.events import DAY_SECONDS
+from narrowcast.measures.params import KIND_WEIGHTS
 
 __all__ = [
     "CORE_KIND_WEIGHT",
@@ -65,28 +66,37 @@ def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.
     )
     e = e.mutate(fwd=e.src == e.lo)
     window = answer_window_days * DAY_SECONDS
+    # Only conversational events take part in a conversation: the windows sort those alone.
+    c = e.filter(e.conversation)
 
     def flags(win: ibis.Window) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.NumericValue]:
-        prev_src, prev_t = e.src.lag().over(win), e.t.lag().over(win)
-        next_src, next_t = e.src.lead().over(win), e.t.lead().over(win)
-        turn = e.conversation & (prev_src != e.src).fill_null(False) & (e.t - prev_t <= window)
-        answered = e.conversation & (next_src != e.src).fill_null(False) & (next_t - e.t <= window)
-        return turn.fill_null(False), answered.fill_null(False), next_t - e.t
+        prev_src, prev_t = c.src.lag().over(win), c.t.lag().over(win)
+        next_src, next_t = c.src.lead().over(win), c.t.lead().over(win)
+        turn = (prev_src != c.src).fill_null(False) & (c.t - prev_t <= window)
+        answered = (next_src != c.src).fill_null(False) & (next_t - c.t <= window)
+        return turn.fill_null(False), answered.fill_null(False), next_t - c.t
 
-    order = [e.t, e.src]
-    turn, answered, wait = flags(ibis.window(group_by=[e.lo, e.hi, e.conversation], order_by=order))
+    order = [c.t, c.src]
+    turn, answered, wait = flags(ibis.window(group_by=[c.lo, c.hi], order_by=order))
     # The public figures come from the public conversation alone: a public reply that
     # answers a private message is not a public turn (nothing private shows through).
-    turn_pub, answered_pub, _ = flags(
-        ibis.window(group_by=[e.lo, e.hi, e.conversation, e.private], order_by=order)
-    )
-    return e.mutate(
+    turn_pub, answered_pub, _ = flags(ibis.window(group_by=[c.lo, c.hi, c.private], order_by=order))
+    c = c.mutate(
         turn=turn,
         answered=answered,
         answer_seconds=answered.ifelse(wait, ibis.null()),
-        turn_public=turn_pub & ~e.private,
-        answered_public=answered_pub & ~e.private,
+        turn_public=turn_pub & ~c.private,
+        answered_public=answered_pub & ~c.private,
     )
+    no = ibis.literal(False)
+    rest = e.filter(~e.conversation).mutate(
+        turn=no,
+        answered=no,
+        answer_seconds=ibis.null().cast(c.answer_seconds.type()),
+        turn_public=no,
+        answered_public=no,
+    )
+    return c.union(rest)
 
 
 def tie_totals(steps: ir.Table) -> ir.Table:
@@ -135,8 +145,8 @@ def tie_totals(steps: ir.Table) -> ir.Table:
         private=s.w.sum(where=s.private),
         turns=s.w.sum(where=s.turn),
         turns_public=s.w.sum(where=s.turn_public),
-        kinds=s.kind.nunique(),
-        kinds_public=s.kind.nunique(where=pub),
+        kinds=_kinds(s.kind),
+        kinds_public=_kinds(s.kind, pub),
         first_t=s.t.min(),
         last_t=s.t.max(),
         first_t_public=s.t.min(where=pub),
@@ -145,6 +155,18 @@ def tie_totals(steps: ir.Table) -> ir.Table:
     t = s.group_by(["lo", "hi"]).agg(**aggs)
     zero = [c for c in t.columns if c not in ("lo", "hi") and not c.startswith(("first", "last"))]
     return t.mutate(**{c: t[c].fill_null(0) for c in zero})
+
+
+def _kinds(kind: ir.StringValue, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
+    """How many distinct kinds: a count of the kinds present, each by a plain aggregate (a
+    distinct count would hold a set per tie). Interactions are of the weighed kinds only
+    (:func:`~narrowcast.measures.events.interactions`)."""
+    present = [
+        (kind == k if where is None else (kind == k) & where).fill_null(False).any().cast("int64")
+        for k, w in KIND_WEIGHTS.items()
+        if w > 0
+    ]
+    return sum(present[1:], present[0])
 
 
 def embeddedness(totals: ir.Table, k: int = 20) -> ir.Table:
