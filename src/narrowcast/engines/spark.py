@@ -30,27 +30,15 @@ _RUN = itertools.count()
 
 
 def _compiler() -> Any:
-    """Ibis 12's PySpark compiler, with ``median(where=...)`` fixed.
-
-    Ibis 12.0.0 (``ibis/backends/sql/compilers/pyspark.py``, ``visit_Median``) passes the
-    filter to ``percentile`` as a whole, which wraps the constant 0.5 in ``IF(where, 0.5,
-    NULL)`` too; Spark then refuses it (``DATATYPE_MISMATCH.NON_FOLDABLE_INPUT``). Here the
-    filter applies to the value only, as Ibis's own ``visit_Quantile`` does.
-
-    And ``epoch_seconds()`` as fractional seconds, as DuckDB computes it (``EPOCH(ts)`` is
-    a DOUBLE there): Ibis's PySpark ``visit_ExtractEpochSeconds`` is ``UNIX_TIMESTAMP``,
-    which drops the sub-second part and shifts every decay and time gap by up to a second.
+    """Ibis 12's PySpark compiler, with ``epoch_seconds()`` as fractional seconds, as DuckDB
+    computes it (``EPOCH(ts)`` is a DOUBLE there): Ibis's PySpark
+    ``visit_ExtractEpochSeconds`` is ``UNIX_TIMESTAMP``, which drops the sub-second part
+    and shifts every decay and time gap by up to a second.
     """
     import ibis.expr.datatypes as dt
-    from ibis.backends.sql.compilers.base import NULL
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
     class Compiler(PySparkCompiler):
-        def visit_Median(self, op: Any, *, arg: Any, where: Any) -> Any:
-            if where is not None:
-                arg = self.if_(where, arg, NULL)
-            return self.f.percentile(arg, 0.5)
-
         def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:
             micros = self.f.unix_micros(self.cast(arg, dt.timestamp))
             return self.cast(micros, dt.float64) / 1_000_000.0

@@ -35,7 +35,7 @@ from narrowcast.measures.people import (
     sides,
     sparked,
 )
-from narrowcast.measures.scale import blend, percentile
+from narrowcast.measures.scale import blend, percentiles
 from narrowcast.measures.ties import (
     conversation_steps,
     embeddedness,
@@ -202,11 +202,10 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         if c not in ("listening", "appreciated_giving")
     }
     p = runner.materialize(p.mutate(**fill), "people_raw")
-    # Materialised between steps so that no percentile window is computed twice.
-    p = p.mutate(
-        **{f"{c}_pct": percentile(p[c]) for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)}
+    pct = runner.materialize(
+        percentiles(p, "person", (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)), "percentiles"
     )
-    p = runner.materialize(p, "people_pct")
+    p = runner.materialize(left_join(p, pct, "person"), "people_pct")
     p = p.mutate(
         broadcast_raw=blend(p, BROADCAST_WEIGHTS),
         # Relational credit asks for a relationship: at least one mutual tie with someone who
@@ -215,6 +214,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         relational_raw=blend(p, RELATIONAL_WEIGHTS) * saturate(p.anchored.fill_null(0), 1.0),
     )
     p = runner.materialize(p, "people_blend")
-    p = p.mutate(broadcast=percentile(p.broadcast_raw), relational=percentile(p.relational_raw))
-    people = runner.materialize(p, "people")
+    ranks = percentiles(p, "person", ("broadcast_raw", "relational_raw"))
+    ranks = ranks.rename(broadcast="broadcast_raw_pct", relational="relational_raw_pct")
+    people = runner.materialize(left_join(p, ranks, "person"), "people")
     return Measured(people=people, ties=ties, as_of=moment, params=params)
