@@ -1,8 +1,8 @@
 """The DuckDB runner's housekeeping: where intermediate tables live, and what it leaves behind.
 
-Intermediate tables go to a scratch database file of the runner's own, so DuckDB can move
-them out of memory under its limit; closing the runner (or losing it) removes the file and
-puts the connection's settings back as they were.
+Intermediate tables are temporary, or, for a large log, go to a scratch database file of
+the runner's own, so DuckDB can move them out of memory under its limit; closing the runner
+(or losing it) removes them and puts the connection's settings back as they were.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from narrowcast.engines import DuckDBRunner
+from narrowcast.engines.duckdb import SCRATCH_EVENTS_PER_MB
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -35,7 +36,7 @@ def test_intermediate_tables_live_in_a_scratch_file_removed_on_close() -> None:
     con = duckdb.connect()
     con.execute("SET memory_limit = '1GiB'")
     before = _setting(con, "memory_limit"), _setting(con, "preserve_insertion_order")
-    runner = DuckDBRunner(con)
+    runner = DuckDBRunner(con, scratch=True)
     assert _setting(con, "memory_limit") != before[0]
     assert str(_setting(con, "preserve_insertion_order")).lower() == "false"
     t = runner.from_arrow(pa.table({"a": [1, 2, 3]}), "numbers")
@@ -52,7 +53,7 @@ def test_intermediate_tables_live_in_a_scratch_file_removed_on_close() -> None:
 
 
 def test_a_runner_never_closed_removes_its_file_when_collected() -> None:
-    runner = DuckDBRunner(duckdb.connect())
+    runner = DuckDBRunner(duckdb.connect(), scratch=True)
     runner.from_arrow(pa.table({"a": [1]}), "one")
     folder = _scratch_folder(runner)
     del runner
@@ -66,10 +67,35 @@ def test_a_read_only_store_can_be_measured(tmp_path: Path) -> None:
     with duckdb.connect(str(db)) as con:
         con.execute("CREATE TABLE edges AS SELECT range AS a FROM range(5)")
     con = duckdb.connect(str(db), read_only=True)
-    runner = DuckDBRunner(con)
+    runner = DuckDBRunner(con, scratch=True)
     try:
         edges = runner.ibis.table("edges")
         made = runner.materialize(edges.filter(edges.a > 1), "some")
         assert runner.scalar(made.count()) == 3
     finally:
         runner.close()
+
+
+def test_a_small_log_is_measured_in_temporary_tables_dropped_on_close() -> None:
+    con = duckdb.connect()
+    runner = DuckDBRunner(con)
+    assert not runner.scratch  # no event log here: nothing large
+    t = runner.from_arrow(pa.table({"a": [1, 2]}), "numbers")
+    assert con.execute(f"SELECT sum(a) FROM {runner.sql_name(t)}").fetchall() == [(3,)]
+    runner.close()
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+
+
+def test_a_log_large_for_the_memory_limit_goes_to_the_scratch_file(monkeypatch) -> None:
+    """With 1 MB of memory allowed, a log of more than SCRATCH_EVENTS_PER_MB events is
+    large; one of fewer is not."""
+    monkeypatch.setenv("NARROWCAST_SCORING_MEMORY_MB", "1")
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE event_rows AS SELECT range AS x FROM range({SCRATCH_EVENTS_PER_MB})")
+    small = DuckDBRunner(con)
+    assert not small.scratch
+    small.close()
+    con.execute("INSERT INTO event_rows VALUES (0)")
+    large = DuckDBRunner(con)
+    assert large.scratch
+    large.close()
