@@ -245,23 +245,21 @@ def pagerank_sparse(
     """
     keep = weight > 0
     src, dst, weight = src[keep], dst[keep], weight[keep].astype(np.float64)
-    nodes, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    nodes, s, d = _numbered(src, dst)
     n = len(nodes)
     if n == 0:
         return nodes, np.zeros(0)
-    s, d = inverse[: len(src)], inverse[len(src) :]
-    m = sp.csr_matrix((weight, (d, s)), shape=(n, n))  # m[v, u]: weight u -> v, summed
-    out = np.asarray(m.sum(axis=0)).ravel()
+    out = np.bincount(s, weights=weight, minlength=n)  # each node's out-weight
     dangling = out == 0
-    scale = np.divide(1.0, out, out=np.zeros(n), where=~dangling)
-    m = m @ sp.diags(scale)
+    # m[v, u]: u's share of its weight toward v, repeated pairs summed by the conversion.
+    m = sp.csr_matrix((weight / out[s], (d, s)), shape=(n, n))
+    del weight
     if teleport == "received":
         hit = np.zeros(n)
         hit[d] = 1.0
         v = hit / hit.sum()
     elif teleport == "degree":
-        pairs = np.unique(s.astype(np.int64) * n + d)
-        hit = np.bincount(pairs // n, minlength=n).astype(np.float64)
+        hit = np.bincount(m.indices, minlength=n).astype(np.float64)  # distinct out-edges
         v = hit / hit.sum()
     else:
         v = np.full(n, 1.0 / n)
@@ -273,3 +271,26 @@ def pagerank_sparse(
         if delta < tol:
             break
     return nodes, r
+
+
+def _numbered(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nodes (sorted) and each edge end's position among them.
+
+    Person keys are small non-negative integers, so the nodes are found by marking them in
+    an array as long as the largest key, without sorting the edges; other ids are sorted.
+
+    >>> _numbered(np.array([7, 3]), np.array([3, 9]))
+    (array([3, 7, 9]), array([1, 0]), array([0, 2]))
+    """
+    if len(src) == 0:
+        return np.zeros(0, dtype=np.int64), src.astype(np.int64), dst.astype(np.int64)
+    low = min(int(src.min()), int(dst.min()))
+    high = max(int(src.max()), int(dst.max()))
+    if low >= 0 and high < 4 * (len(src) + len(dst)) + 1024:
+        present = np.zeros(high + 1, dtype=bool)
+        present[src] = True
+        present[dst] = True
+        position = np.cumsum(present, dtype=np.int64) - 1
+        return np.flatnonzero(present), position[src], position[dst]
+    nodes, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
+    return nodes, inverse[: len(src)], inverse[len(src) :]
