@@ -49,18 +49,22 @@ def tokens(events: ir.Table) -> ir.Table:
     return w.rename(token="word")
 
 
-def echoes(events: ir.Table, window_days: float = 7.0) -> ir.Table:
+def echoes(events: ir.Table, texts: ir.Table, window_days: float = 7.0) -> ir.Table:
     """Echoes received: ``person`` (A, the source), ``echoes`` (how many), ``echoers``
     (distinct people who repeated A).
 
     Parameters
     ----------
     events
-        Events as of the moment, with ``t`` (epoch seconds) and ``text``.
+        Events as of the moment, with ``t`` (epoch seconds), as the measures read them
+        (:func:`~narrowcast.measures.events.decayed`).
+    texts
+        The same events' texts where they have one: ``text`` beside the columns
+        :func:`tokens` keeps, and ``t``.
     window_days
         How soon after the exposure a repeat counts.
     """
-    tok = tokens(events)
+    tok = tokens(texts)
     first = tok.group_by(["platform", "person", "token"]).agg(t=tok.t.min())
     window = window_days * DAY_SECONDS
     # A's uses of the token, in items (with content or thread) B could have seen.
@@ -79,6 +83,9 @@ def echoes(events: ir.Table, window_days: float = 7.0) -> ir.Table:
     acts = events.filter(events.actor.notnull()).select(
         "platform", b=events.actor, parent=events.parent_id, thr=events.thread_id, tx=events.t
     )
+    # Only the acts of people who may echo: a semi-join on the few candidates first, so the
+    # range joins below never sort everyone's acts.
+    acts = acts.semi_join(cand.select("platform", "b").distinct(), ["platform", "b"])
     on_item = cand.join(
         acts,
         [

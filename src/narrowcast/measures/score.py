@@ -188,9 +188,9 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         params.strong_tie,
     )
     rel = runner.materialize(rel, "relational_parts")
-    with_text = as_of(events, moment)
-    with_text = with_text.mutate(t=with_text.ts.epoch_seconds())
-    echoed = runner.materialize(echoes(with_text), "echoes")
+    texts = as_of(events, moment)
+    texts = texts.filter(texts.text.notnull()).mutate(t=texts.ts.epoch_seconds())
+    echoed = runner.materialize(echoes(ev, texts), "echoes")
     bro = runner.materialize(broadcast_parts(ev, itm, side, network, echoed), "broadcast_parts")
 
     everyone = rel.select("person").union(bro.select("person")).distinct()

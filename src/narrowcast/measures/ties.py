@@ -15,7 +15,6 @@ import ibis.expr.types as ir
 
 from narrowcast.measures._tables import left_join
 from narrowcast.measures.events import DAY_SECONDS
-from narrowcast.measures.params import KIND_WEIGHTS
 
 __all__ = [
     "CORE_KIND_WEIGHT",
@@ -145,8 +144,8 @@ def tie_totals(steps: ir.Table) -> ir.Table:
         private=s.w.sum(where=s.private),
         turns=s.w.sum(where=s.turn),
         turns_public=s.w.sum(where=s.turn_public),
-        kinds=_kinds(s.kind),
-        kinds_public=_kinds(s.kind, pub),
+        kinds=s.kind.nunique(),
+        kinds_public=s.kind.nunique(where=pub),
         first_t=s.t.min(),
         last_t=s.t.max(),
         first_t_public=s.t.min(where=pub),
@@ -155,18 +154,6 @@ def tie_totals(steps: ir.Table) -> ir.Table:
     t = s.group_by(["lo", "hi"]).agg(**aggs)
     zero = [c for c in t.columns if c not in ("lo", "hi") and not c.startswith(("first", "last"))]
     return t.mutate(**{c: t[c].fill_null(0) for c in zero})
-
-
-def _kinds(kind: ir.StringValue, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
-    """How many distinct kinds: a count of the kinds present, each by a plain aggregate (a
-    distinct count would hold a set per tie). Interactions are of the weighed kinds only
-    (:func:`~narrowcast.measures.events.interactions`)."""
-    present = [
-        (kind == k if where is None else (kind == k) & where).fill_null(False).any().cast("int64")
-        for k, w in KIND_WEIGHTS.items()
-        if w > 0
-    ]
-    return sum(present[1:], present[0])
 
 
 def embeddedness(totals: ir.Table, k: int = 20) -> ir.Table:
