@@ -277,6 +277,9 @@ def score(
                 kept,
                 history_table=history_table,
             )
+            # The time a user waited: measuring and storing the result.
+            run["seconds"] = round(time.perf_counter() - started, 2)
+            store.update_score_run(seconds=run["seconds"])
         finally:
             runner.close()
     return Scores(str(path), run)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from narrowcast.cli import main
 from narrowcast.scoring import COMPONENTS
+from narrowcast.store import Store
 from tests.measures._logs import table, write_csv
 
 #: julie and bob talk (a reply each way) and bob likes julie's post; bob and carmen talk the
@@ -231,3 +232,12 @@ def test_the_listening_sentence_gives_the_share_answered_in_public(run):
     conversation only: 1 of 1, 100% (not the shrunk listening figure, 1/3)."""
     sentence = _json(run("show", "julie", "--format", "json"))["components"]["listening"]
     assert sentence["explanation"].startswith("answers 100% of the 1 public ")
+
+
+def test_the_time_reported_and_kept_includes_storing_the_result(scored):
+    """What ``score`` says it took is what is kept with the scores (info on the stored run),
+    measured once the result was stored."""
+    db, result = scored
+    said = _json(result)["seconds"]
+    with Store(db, read_only=True) as store:
+        assert store.score_run()["seconds"] == said > 0

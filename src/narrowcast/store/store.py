@@ -911,6 +911,14 @@ class Store:
                 [x for k, v in run.items() for x in (k, json.dumps(v, default=str))],
             )
 
+    def update_score_run(self, **values: Any) -> None:
+        """Change entries of the stored run's parameters (the time it took, once stored)."""
+        with self.transaction():
+            for key, value in values.items():
+                self._q("DELETE FROM score_run WHERE key = ?", [key])
+                entry = json.dumps(value, default=str)
+                self._q("INSERT INTO score_run VALUES (?, ?)", [key, entry])
+
     def score_run(self) -> dict[str, Any] | None:
         """The parameters of the stored scores, or None if nothing was scored yet."""
         if "score_run" not in self.tables():
