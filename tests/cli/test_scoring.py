@@ -235,8 +235,7 @@ def test_the_listening_sentence_gives_the_share_answered_in_public(run):
 
 
 def test_the_time_reported_and_kept_includes_storing_the_result(scored):
-    """What ``score`` says it took is what is kept with the scores (info on the stored run),
-    measured once the result was stored."""
+    """What ``score`` says it took is what is kept with the stored run's parameters."""
     db, result = scored
     said = _json(result)["seconds"]
     with Store(db, read_only=True) as store:

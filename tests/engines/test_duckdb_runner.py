@@ -88,7 +88,7 @@ def test_a_small_log_is_measured_in_temporary_tables_dropped_on_close() -> None:
 
 def test_a_log_large_for_the_memory_limit_goes_to_the_scratch_file(monkeypatch) -> None:
     """With 1 MB of memory allowed, a log of more than SCRATCH_EVENTS_PER_MB events is
-    large; one of fewer is not."""
+    large; one of that many is not."""
     monkeypatch.setenv("NARROWCAST_SCORING_MEMORY_MB", "1")
     con = duckdb.connect()
     con.execute(f"CREATE TABLE event_rows AS SELECT range AS x FROM range({SCRATCH_EVENTS_PER_MB})")

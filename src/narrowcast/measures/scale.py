@@ -18,7 +18,7 @@ def percentile(value: ir.NumericValue) -> ir.FloatingValue:
     Ranks do not change under a monotone transform, so this is also the percentile of the
     log of a heavy-tailed figure.
     """
-    return _ranked(_comparable(value), ibis.window(order_by=_comparable(value)))
+    return _ranked(ibis.window(order_by=_comparable(value)))
 
 
 def percentiles(table: ir.Table, key: str, columns: Sequence[str]) -> ir.Table:
@@ -32,7 +32,7 @@ def percentiles(table: ir.Table, key: str, columns: Sequence[str]) -> ir.Table:
     long = ibis.union(
         *(table.select(key, _column=ibis.literal(c), _value=_comparable(table[c])) for c in columns)
     )
-    pct = _ranked(long._value, ibis.window(group_by=long._column, order_by=long._value))
+    pct = _ranked(ibis.window(group_by=long._column, order_by=long._value))
     long = long.mutate(_pct=pct)
     return long.group_by(key).agg(
         **{f"{c}_pct": long._pct.max(where=long._column == c) for c in columns}
@@ -44,7 +44,7 @@ def _comparable(value: ir.NumericValue) -> ir.FloatingValue:
     return value.fill_null(0).cast("float64").round(9)
 
 
-def _ranked(value: ir.FloatingValue, window: ibis.Window) -> ir.FloatingValue:
+def _ranked(window: ibis.Window) -> ir.FloatingValue:
     return (ibis.percent_rank().over(window) * 100.0).fill_null(0.0)
 
 
