@@ -22,8 +22,9 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     """The nodes and the row-normalised edges of a weighted directed graph.
 
     ``edges`` has ``src``, ``dst``, ``weight`` (> 0; repeated pairs are summed). Returns
-    ``nodes`` (``node``, ``teleport``: where a random jump lands, summing to 1) and ``links``
-    (``src``, ``dst``, ``p`` = weight / out-weight of src).
+    ``nodes`` (``node``; ``teleport``: where a random jump lands, summing to 1; ``dangling``:
+    whether the node has no out-edge) and ``links`` (``src``, ``dst``, ``p`` = weight /
+    out-weight of src).
 
     ``teleport`` ``uniform`` lands anywhere; ``received`` only on nodes that some other
     node points to, so that a crowd of fresh accounts nobody engages with has no rank of
@@ -35,18 +36,20 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     out = e.group_by("src").agg(out=e.weight.sum())
     links = e.join(out, "src").select("src", "dst", p=e.weight / out.out)
     nodes = e.select(node=e.src).union(e.select(node=e.dst)).distinct()
+    # Each source's count of distinct out-edges: none makes a node dangling.
+    deg = e.group_by(node=e.src).agg(hit=lambda x: x.count().cast("float64"))
+    nodes = nodes.left_join(deg, "node").drop("node_right")
+    nodes = nodes.mutate(dangling=nodes.hit.isnull())
     if teleport == "uniform":
-        mass = ibis.literal(1.0)
-        return nodes.mutate(teleport=mass / nodes.count().as_scalar()), links
-    if teleport == "degree":
-        deg = e.group_by(node=e.src).agg(hit=lambda x: x.count().cast("float64"))
-        nodes = nodes.left_join(deg, "node").drop("node_right")
+        hits = ibis.literal(1.0)
+    elif teleport == "degree":
         hits = nodes.hit.fill_null(0.0)
-        return nodes.select("node", teleport=hits / hits.sum().as_scalar()), links
-    pointed = e.select(node=e.dst).distinct().mutate(hit=ibis.literal(1.0))
-    nodes = nodes.left_join(pointed, "node").drop("node_right")
-    hits = nodes.hit.fill_null(0.0)
-    return nodes.select("node", teleport=hits / hits.sum().as_scalar()), links
+    else:
+        pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
+        nodes = nodes.left_join(pointed, "node").drop("node_right")
+        hits = nodes.pointed.fill_null(0.0)
+    mass = hits.sum().as_scalar() if teleport != "uniform" else nodes.count().as_scalar()
+    return nodes.select("node", "dangling", teleport=hits / mass), links
 
 
 def pagerank_step(
@@ -59,7 +62,8 @@ def pagerank_step(
 
     where :math:`p_{uv}` is u's share of weight toward v, :math:`t_v` the node's teleport
     share (1/N when uniform) and dangling nodes (no out-edges) spread their rank as the
-    teleport does. Ranks sum to 1.
+    teleport does. Ranks sum to 1. ``nodes`` and ``links`` are those of
+    :func:`pagerank_graph`; ``ranks`` has ``node``, ``dangling``, ``pagerank``.
 
     References
     ----------
@@ -72,11 +76,11 @@ def pagerank_step(
         .group_by(links.dst)
         .agg(inflow=lambda x: (x.p * x.pagerank).sum())
     )
-    sources = links.select(node=links.src).distinct()
-    dangling = ranks.anti_join(sources, "node").pagerank.sum().fill_null(0.0)
+    dangling = ranks.filter(ranks.dangling).pagerank.sum().fill_null(0.0)
     joined = nodes.left_join(flow, nodes.node == flow.dst)
     return joined.select(
         node=joined.node,
+        dangling=joined.dangling,
         teleport=joined.teleport,
         pagerank=(1.0 - damping) * joined.teleport
         + damping * (joined.inflow.fill_null(0.0) + dangling.as_scalar() * joined.teleport),
