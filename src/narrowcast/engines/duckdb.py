@@ -20,6 +20,7 @@ import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis
@@ -39,6 +40,43 @@ _RUN = itertools.count()
 #: Events per MB of the memory limit up to which intermediate tables stay temporary: 3,000
 #: MB holds 15M events' (10M events peaked at 3.7 GB of memory with temporary tables).
 SCRATCH_EVENTS_PER_MB = 5_000
+
+
+def _compiler() -> Any:
+    """Ibis 12's DuckDB compiler, with a conditional aggregate (``x.sum(where=c)``) written
+    ``SUM(CASE WHEN c THEN x END)`` instead of ``SUM(x) FILTER (WHERE c)``.
+
+    The two are equal for the aggregates that ignore nulls (the only ones rewritten), and
+    DuckDB runs the CASE form faster when a group-by holds many such aggregates: the tie
+    totals, 36 of them over 830k events, 0.50 s against 0.43 s.
+    """
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.base import NULL, STAR, AggGen
+    from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+
+    null_ignoring = {"sum", "min", "max", "avg", "count", "bit_or", "bool_and", "bool_or"}
+
+    class CaseAggregates(AggGen):
+        def aggregate(
+            self, compiler: Any, name: str, *args: Any, where: Any = None, order_by: tuple = ()
+        ) -> Any:
+            if where is not None and name in null_ignoring:
+                args = tuple(_when(compiler, where, a) for a in args)
+                where = None
+            return super().aggregate(compiler, name, *args, where=where, order_by=order_by)
+
+    def _when(compiler: Any, where: Any, arg: Any) -> Any:
+        if arg is STAR or arg == STAR:  # COUNT(*): count the rows where it holds
+            return compiler.if_(where, 1, NULL)
+        if isinstance(arg, sge.Distinct):  # COUNT(DISTINCT x)
+            inner = [compiler.if_(where, e, NULL) for e in arg.expressions]
+            return sge.Distinct(expressions=inner)
+        return compiler.if_(where, arg, NULL)
+
+    class Compiler(DuckDBCompiler):
+        agg = CaseAggregates(supports_filter=True, supports_order_by=True)
+
+    return Compiler()
 
 
 class DuckDBRunner:
@@ -70,6 +108,7 @@ class DuckDBRunner:
     ) -> None:
         self.con = con
         self.ibis = ibis.duckdb.from_connection(con)
+        self.ibis.compiler = _compiler()  # this connection only
         self.kernel = kernel
         self.progress = progress
         run = next(_RUN)

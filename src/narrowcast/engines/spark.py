@@ -33,7 +33,8 @@ def _compiler() -> Any:
     """Ibis 12's PySpark compiler, with ``epoch_seconds()`` as fractional seconds, as DuckDB
     computes it (``EPOCH(ts)`` is a DOUBLE there): Ibis's PySpark
     ``visit_ExtractEpochSeconds`` is ``UNIX_TIMESTAMP``, which drops the sub-second part
-    and shifts every decay and time gap by up to a second.
+    and shifts every decay and time gap by up to a second. Also ``bit_or()``, which it
+    lacks (Spark SQL has ``BIT_OR``).
     """
     import ibis.expr.datatypes as dt
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
@@ -42,6 +43,9 @@ def _compiler() -> Any:
         def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:
             micros = self.f.unix_micros(self.cast(arg, dt.timestamp))
             return self.cast(micros, dt.float64) / 1_000_000.0
+
+        def visit_BitOr(self, op: Any, *, arg: Any, where: Any) -> Any:
+            return self.agg.bit_or(arg, where=where)
 
     return Compiler()
 
