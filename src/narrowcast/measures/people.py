@@ -164,13 +164,21 @@ def activity(events: ir.Table) -> ir.Table:
     # Weeks are counted from each person's first act, so active weeks never exceed the span.
     first = e.t.min().over(ibis.window(group_by=e.actor))
     e = e.mutate(week=((e.t - first) / WEEK_SECONDS).floor())
-    a = e.group_by(person=e.actor).agg(
+    # Per person and week, then per person: the active weeks are the rows of the first
+    # step (a distinct count inside one aggregate is planned as extra group-bys joined back).
+    w = e.group_by(person=e.actor, week=e.week).agg(
         first_t=e.t.min(),
         last_t=e.t.max(),
-        active_weeks=e.week.nunique(),
         items=e.decay.sum(where=e.content_id.notnull()),
         posts=e.count(where=e.kind == "post"),
-        span_weeks=e.week.max() + 1,
+    )
+    a = w.group_by("person").agg(
+        first_t=w.first_t.min(),
+        last_t=w.last_t.max(),
+        active_weeks=w.count(),
+        items=w.items.sum(),
+        posts=w.posts.sum(),
+        span_weeks=w.week.max() + 1,
     )
     span = a.span_weeks
     return a.mutate(consistency=a.active_weeks.cast("float64") / (span + 4))
