@@ -403,6 +403,35 @@ def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeyp
     assert len(snap) == 4 and snap == other
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.one_of(st.none(), st.sampled_from("abcdefgh")), max_size=30),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_person_keys_name_one_person_one_key_however_often_a_batch_names_them(batches):
+    """Batches that repeat ids (the usual case, looked up once per distinct id) or hardly
+    do: every id keeps the key it got first, a new id gets the next one, null stays null."""
+    import duckdb
+
+    from narrowcast.store import store as store_module
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE people (key INTEGER, id VARCHAR)")
+    con.execute("INSERT INTO people VALUES (1, 'x:a'), (2, 'x:b')")
+    keys = store_module._PersonKeys(con)
+    expected = {"x:a": 1, "x:b": 2}
+    for batch in batches:
+        ids = [None if c is None else f"x:{c}" for c in batch]
+        got, _ = keys.lookup(pa.array(ids, pa.string()), pa.array(["x"] * len(ids)))
+        for i in ids:
+            if i is not None and i not in expected:
+                expected[i] = max(expected.values()) + 1
+        assert got.to_pylist() == [None if i is None else expected[i] for i in ids]
+
+
 def test_an_importers_people_are_added_with_the_import_later_values_winning(store: Store):
     """x:1 acts; the importer also names x:9, who never acts, and says more of x:1 in a
     later batch: both count as people added, and x:1 keeps the handle and gains a name."""

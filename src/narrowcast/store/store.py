@@ -244,7 +244,25 @@ class _PersonKeys:
         return pa.chunked_array(self._chunks, pa.string())
 
     def _positions(self, ids: pa.Array) -> np.ndarray:
-        """Position of each id among those known (-1: not known, or null)."""
+        """Position of each id among those known (-1: not known, or null).
+
+        Each distinct id of the batch is looked up once: an event log names the same people
+        again and again (a 1M-row batch of an edge list names ~200k).
+        """
+        encoded = pc.dictionary_encode(ids)
+        distinct = encoded.dictionary
+        if len(distinct) == 0:  # nothing but nulls
+            return np.full(len(ids), -1, dtype=np.int64)
+        if len(distinct) > len(ids) // 2:
+            return self._positions_of_distinct(ids)
+        pos = self._positions_of_distinct(distinct)
+        at = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        out = pos[at]
+        if encoded.null_count:
+            out[~pc.is_valid(encoded).to_numpy(zero_copy_only=False)] = -1
+        return out
+
+    def _positions_of_distinct(self, ids: pa.Array) -> np.ndarray:
         h = self._hash(ids)
         # Sorted needles walk each level in order: 7x faster than random probes at 3M.
         order = np.argsort(h)
