@@ -7,8 +7,9 @@ memory, with Spark's time per stage (for estimating a cluster's).
 For each size, a synthetic community (``narrowcast.synthetic``, seed 0) is loaded into a
 fresh store, then scored, each engine in its own process: ``narrowcast.score(db)`` and
 ``narrowcast.score(db, engine="spark")`` (the store's log exported as month-partitioned
-Parquet, scored by Spark, the results loaded back). Peak memory is the largest resident set
-of the scoring process and its children (Spark's JVM is one), sampled every 0.2 s.
+Parquet, scored by Spark, the results loaded back). Peak memory is the largest
+proportional set size (PSS) of the scoring process and its children (Spark's JVM is one),
+sampled every 0.2 s.
 Spark's stages are timed from the runner's progress calls: each line is the time until that
 step's result was materialised (PageRank steps summed per graph).
 """
@@ -53,27 +54,42 @@ print(json.dumps({"events": s.run["events"], "seconds": time.perf_counter() - t,
 """
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+def _tree_memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants, in MB: the sum of their proportional
+    set sizes (PSS), so that pages the processes share (PySpark's forked Python workers
+    share most of theirs) count once, not once per process as a sum of RSS would."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        ppid, pages = int(fields[1]), int(fields[21])
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages
-    total, todo = 0, [pid]
+    total_kb, todo = 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total_kb += _pss_kb(p)
         todo.extend(children.get(p, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return total_kb / 1024
+
+
+def _pss_kb(pid: int) -> int:
+    """A process's proportional set size in kB (its RSS where the kernel gives no PSS)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except OSError:
+        return 0
 
 
 def _run(code: str, *args: str) -> dict:
@@ -87,7 +103,7 @@ def _run(code: str, *args: str) -> dict:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            peak[0] = max(peak[0], _tree_memory_mb(proc.pid))
             time.sleep(0.2)
 
     watcher = threading.Thread(target=sample, daemon=True)
