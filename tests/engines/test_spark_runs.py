@@ -125,3 +125,22 @@ def test_export_refuses_a_folder_with_files_in_it(community, tmp_path):
     code, out = _cli("export", str(tmp_path), db=community)
     assert code == 2 and "not empty" in out
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_float_literals_are_doubles_on_spark(spark):
+    """Spark SQL reads ``1.0`` as a decimal; a share computed from literals alone (a
+    uniform PageRank teleport, 1.0 / n) must keep a double's precision as on DuckDB."""
+    import ibis
+    import pyarrow as pa
+
+    from narrowcast.engines.spark import SparkRunner
+
+    runner = SparkRunner(spark)
+    try:
+        t = runner.from_arrow(pa.table({"n": pa.array([3, 7_000_001], pa.int64())}), "counts")
+        shares = runner.to_arrow(t.select(share=ibis.literal(1.0) / t.n.cast("float64")))
+        assert shares.column("share").to_pylist() == [1.0 / 3, 1.0 / 7_000_001]
+        whole = runner.to_arrow(t.select(third=ibis.literal(1.0) / ibis.literal(3.0)))
+        assert whole.column("third").to_pylist() == [1.0 / 3, 1.0 / 3]
+    finally:
+        runner.close()

@@ -33,8 +33,10 @@ def _compiler() -> Any:
     """Ibis 12's PySpark compiler, with ``epoch_seconds()`` as fractional seconds, as DuckDB
     computes it (``EPOCH(ts)`` is a DOUBLE there): Ibis's PySpark
     ``visit_ExtractEpochSeconds`` is ``UNIX_TIMESTAMP``, which drops the sub-second part
-    and shifts every decay and time gap by up to a second. Also ``bit_or()``, which it
-    lacks (Spark SQL has ``BIT_OR``).
+    and shifts every decay and time gap by up to a second. Float literals as DOUBLE: Spark
+    SQL reads ``1.0`` as a decimal, so that a share computed from literals alone (a
+    PageRank teleport of ``1.0 / n``) was a DECIMAL(16,14), eight significant digits for a
+    million nodes. Also ``bit_or()``, which it lacks (Spark SQL has ``BIT_OR``).
     """
     import ibis.expr.datatypes as dt
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
@@ -43,6 +45,12 @@ def _compiler() -> Any:
         def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:
             micros = self.f.unix_micros(self.cast(arg, dt.timestamp))
             return self.cast(micros, dt.float64) / 1_000_000.0
+
+        def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: Any) -> Any:
+            result = super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+            if dtype.is_floating():  # Spark SQL reads 1.0 as DECIMAL(2,1), not DOUBLE
+                return self.cast(result, dt.float64)
+            return result
 
         def visit_BitOr(self, op: Any, *, arg: Any, where: Any) -> Any:
             return self.agg.bit_or(arg, where=where)

@@ -52,9 +52,7 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     return nodes.select("node", "dangling", teleport=hits / mass), links
 
 
-def pagerank_step(
-    nodes: ir.Table, links: ir.Table, ranks: ir.Table, damping: float = DAMPING
-) -> ir.Table:
+def pagerank_step(links: ir.Table, ranks: ir.Table, damping: float = DAMPING) -> ir.Table:
     """One step of the power iteration.
 
     .. math:: r'_v = (1-d)\\,t_v + d\\Big(\\sum_{u \\to v} r_u p_{uv}
@@ -62,8 +60,13 @@ def pagerank_step(
 
     where :math:`p_{uv}` is u's share of weight toward v, :math:`t_v` the node's teleport
     share (1/N when uniform) and dangling nodes (no out-edges) spread their rank as the
-    teleport does. Ranks sum to 1. ``nodes`` and ``links`` are those of
-    :func:`pagerank_graph`; ``ranks`` has ``node``, ``dangling``, ``pagerank``.
+    teleport does. Ranks sum to 1. ``links`` are those of :func:`pagerank_graph`;
+    ``ranks`` has every node with its ``dangling``, ``teleport`` and ``pagerank``
+    (:func:`initial_ranks`, then each step's result).
+
+    The rank flowing along the links and each node's own row are summed in one group-by
+    over their union: on Spark one shuffle a step fewer than a group-by of the flow joined
+    back to the nodes.
 
     References
     ----------
@@ -71,19 +74,25 @@ def pagerank_step(
        the web", Stanford InfoLab (1999).
     .. [2] Langville, Meyer, "Deeper inside PageRank", Internet Math. 1(3) (2004).
     """
-    flow = (
-        links.join(ranks, links.src == ranks.node)
-        .group_by(links.dst)
-        .agg(inflow=lambda x: (x.p * x.pagerank).sum())
+    j = links.join(ranks, links.src == ranks.node)
+    flow = j.select(
+        node=j.dst,
+        dangling=ibis.null("boolean"),
+        teleport=ibis.null("float64"),
+        inflow=j.p * j.pagerank,
+    )
+    own = ranks.select("node", "dangling", "teleport", inflow=ibis.literal(0.0))
+    u = own.union(flow)
+    g = u.group_by("node").agg(
+        dangling=u.dangling.max(), teleport=u.teleport.max(), inflow=u.inflow.sum()
     )
     dangling = ranks.filter(ranks.dangling).pagerank.sum().fill_null(0.0)
-    joined = nodes.left_join(flow, nodes.node == flow.dst)
-    return joined.select(
-        node=joined.node,
-        dangling=joined.dangling,
-        teleport=joined.teleport,
-        pagerank=(1.0 - damping) * joined.teleport
-        + damping * (joined.inflow.fill_null(0.0) + dangling.as_scalar() * joined.teleport),
+    return g.select(
+        "node",
+        "dangling",
+        "teleport",
+        pagerank=(1.0 - damping) * g.teleport
+        + damping * (g.inflow + dangling.as_scalar() * g.teleport),
     )
 
 

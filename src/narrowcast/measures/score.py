@@ -99,7 +99,7 @@ def pagerank_loop(
         return nodes.select("node", pagerank=ibis.literal(0.0))
     ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0")
     for i in range(max_iterations):
-        new = runner.materialize(pagerank_step(nodes, links, ranks), f"{name}_r{i + 1}")
+        new = runner.materialize(pagerank_step(links, ranks), f"{name}_r{i + 1}")
         if (i + 1) % every and i + 1 < max_iterations:
             ranks = new
             continue
