@@ -66,7 +66,7 @@ def _compiler() -> Any:
             return super().aggregate(compiler, name, *args, where=where, order_by=order_by)
 
     def _when(compiler: Any, where: Any, arg: Any) -> Any:
-        if arg is STAR or arg == STAR:  # COUNT(*): count the rows where it holds
+        if arg == STAR:  # COUNT(*): count the rows where it holds
             return compiler.if_(where, 1, NULL)
         if isinstance(arg, sge.Distinct):  # COUNT(DISTINCT x)
             inner = [compiler.if_(where, e, NULL) for e in arg.expressions]

@@ -41,14 +41,15 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     nodes = nodes.left_join(deg, "node").drop("node_right")
     nodes = nodes.mutate(dangling=nodes.hit.isnull())
     if teleport == "uniform":
-        hits = ibis.literal(1.0)
-    elif teleport == "degree":
-        hits = nodes.hit.fill_null(0.0)
+        hits, mass = ibis.literal(1.0), nodes.count().as_scalar()
     else:
-        pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
-        nodes = nodes.left_join(pointed, "node").drop("node_right")
-        hits = nodes.pointed.fill_null(0.0)
-    mass = hits.sum().as_scalar() if teleport != "uniform" else nodes.count().as_scalar()
+        if teleport == "degree":
+            hits = nodes.hit.fill_null(0.0)
+        else:
+            pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
+            nodes = nodes.left_join(pointed, "node").drop("node_right")
+            hits = nodes.pointed.fill_null(0.0)
+        mass = hits.sum().as_scalar()
     return nodes.select("node", "dangling", teleport=hits / mass), links
 
 
