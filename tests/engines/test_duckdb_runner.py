@@ -1,4 +1,5 @@
-"""The DuckDB runner's housekeeping: where intermediate tables live, and what it leaves behind.
+"""The DuckDB runner's housekeeping: where intermediate tables live, what it leaves behind,
+and how its steps run.
 
 Intermediate tables are temporary, or, for a large log, go to a scratch database file of
 the runner's own, so DuckDB can move them out of memory under its limit; closing the runner
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pytest
 
 from narrowcast.engines import DuckDBRunner
 from narrowcast.engines.duckdb import SCRATCH_EVENTS_PER_MB
@@ -41,6 +43,7 @@ def test_intermediate_tables_live_in_a_scratch_file_removed_on_close() -> None:
     assert str(_setting(con, "preserve_insertion_order")).lower() == "false"
     t = runner.from_arrow(pa.table({"a": [1, 2, 3]}), "numbers")
     doubled = runner.materialize(t.mutate(b=t.a * 2), "doubled")
+    runner.wait()
     folder = _scratch_folder(runner)
     assert (folder / "scratch.duckdb").exists()
     assert sorted(runner.to_arrow(doubled).column("b").to_pylist()) == [2, 4, 6]
@@ -55,6 +58,7 @@ def test_intermediate_tables_live_in_a_scratch_file_removed_on_close() -> None:
 def test_a_runner_never_closed_removes_its_file_when_collected() -> None:
     runner = DuckDBRunner(duckdb.connect(), scratch=True)
     runner.from_arrow(pa.table({"a": [1]}), "one")
+    runner.wait()
     folder = _scratch_folder(runner)
     del runner
     gc.collect()
@@ -99,3 +103,66 @@ def test_a_log_large_for_the_memory_limit_goes_to_the_scratch_file(monkeypatch) 
     large = DuckDBRunner(con)
     assert large.scratch
     large.close()
+
+
+# -- steps run in the runner's thread, in order, while the pipeline builds the next ones --
+
+
+def test_steps_run_in_the_order_they_were_asked_for_and_report_as_they_finish() -> None:
+    finished: list[str] = []
+    runner = DuckDBRunner(duckdb.connect(), progress=finished.append)
+    try:
+        t = runner.from_arrow(pa.table({"a": [1, 2, 3]}), "numbers")
+        doubled = runner.materialize(t.mutate(b=t.a * 2), "doubled")
+        total = runner.materialize(doubled.aggregate(s=doubled.b.sum()), "total")
+        assert runner.scalar(total.s.max()) == 12
+        assert finished == ["numbers", "doubled", "total"]
+    finally:
+        runner.close()
+
+
+def test_a_step_table_has_the_types_its_expression_declares() -> None:
+    """The runner names a step's table by its expression's schema before DuckDB makes it;
+    DuckDB makes exactly those types (float literals DOUBLE, integer sums BIGINT)."""
+    runner = DuckDBRunner(duckdb.connect())
+    try:
+        t = runner.from_arrow(pa.table({"n": [1, 2, 3], "g": ["x", "x", "y"]}), "numbers")
+        made = runner.materialize(
+            t.group_by("g").aggregate(total=t.n.sum(), half=t.n.sum() * 0.5, k=t.n.count()),
+            "made",
+        )
+        runner.wait()
+        assert runner.ibis.table(made.op().name).schema() == made.schema()
+    finally:
+        runner.close()
+
+
+def test_a_failed_step_is_raised_at_the_next_read_and_the_steps_after_it_never_run() -> None:
+    con = duckdb.connect()
+    runner = DuckDBRunner(con)
+    try:
+        t = runner.from_arrow(pa.table({"s": ["1", "two"]}), "texts")
+        bad = runner.materialize(t.mutate(n=t.s.cast("int64")), "bad")  # 'two' is no number
+        after = runner.materialize(bad.mutate(m=bad.n + 1), "after")
+        with pytest.raises(duckdb.ConversionException, match="two"):
+            runner.scalar(after.count())
+        made = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert after.op().name not in made and bad.op().name not in made
+        # Once raised, the error is not raised again: the runner can be read and closed.
+        assert runner.scalar(t.count()) == 2
+    finally:
+        runner.close()
+
+
+def test_closing_early_stops_the_running_step_and_skips_the_queued_ones() -> None:
+    """A run left on an error or Ctrl-C does not go on computing: close() interrupts the
+    step DuckDB is running (here one that would take hours) and drops what was made."""
+    con = duckdb.connect()
+    runner = DuckDBRunner(con)
+    t = runner.from_arrow(pa.table({"a": list(range(1_000_000))}), "many")
+    pairs = t.cross_join(t.select(b=t.a))  # a million million pairs
+    slow = runner.materialize(pairs.aggregate(s=(pairs.a * pairs.b).sum()), "slow")
+    queued = runner.materialize(t.mutate(b=t.a), "queued")
+    runner.close()
+    made = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not made & {slow.op().name, queued.op().name, t.op().name}

@@ -9,21 +9,31 @@ file, scoring 10M events stays within a 600 MB limit that temporary tables excee
 so a log is scored in temporary tables while it has fewer events than
 :data:`SCRATCH_EVENTS_PER_MB` per MB of the memory limit. PageRank runs as a sparse power
 iteration in NumPy/SciPy, held equal to the portable table loop by a test.
+
+DuckDB runs the steps in a thread of the runner's own, one after another in the order they
+were asked for, while the pipeline goes on building and compiling the next ones: a step's
+table is known by the schema of its expression before it exists. Reading a value or rows
+(``scalar``, ``to_arrow``, ``sql_name``) waits for the steps before it; a failed step's
+error is raised there, and the steps after it are not run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -43,12 +53,20 @@ SCRATCH_EVENTS_PER_MB = 5_000
 
 
 def _compiler() -> Any:
-    """Ibis 12's DuckDB compiler, with a conditional aggregate (``x.sum(where=c)``) written
-    ``SUM(CASE WHEN c THEN x END)`` instead of ``SUM(x) FILTER (WHERE c)``.
+    """Ibis 12's DuckDB compiler, with results of the types Ibis gives them, and conditional
+    aggregates in the form DuckDB runs faster.
 
-    The two are equal for the aggregates that ignore nulls (the only ones rewritten), and
-    DuckDB runs the CASE form faster when a group-by holds many such aggregates: the tie
-    totals, 36 of them over 830k events, 0.50 s against 0.43 s.
+    - A float literal is a DOUBLE, as Ibis types it: DuckDB reads ``0.5`` as a DECIMAL, so
+      that ``n + 0.5 * m`` over integers was a DECIMAL(22,1) column.
+    - A sum of integers is a BIGINT, as Ibis types it, not DuckDB's 128-bit HUGEINT.
+    - A conditional aggregate (``x.sum(where=c)``) is ``SUM(CASE WHEN c THEN x END)``
+      instead of ``SUM(x) FILTER (WHERE c)``. The two are equal for the aggregates that
+      ignore nulls (the only ones rewritten), and DuckDB runs the CASE form faster when a
+      group-by holds many such aggregates: the tie totals, 36 of them over 830k events,
+      0.50 s against 0.43 s.
+
+    The runner declares each intermediate table by its expression's schema before DuckDB
+    has made it, so the types must be the ones DuckDB makes (a test holds them equal).
     """
     import sqlglot.expressions as sge
     from ibis.backends.sql.compilers.base import NULL, STAR, AggGen
@@ -75,6 +93,21 @@ def _compiler() -> Any:
 
     class Compiler(DuckDBCompiler):
         agg = CaseAggregates(supports_filter=True, supports_order_by=True)
+
+        def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: Any) -> Any:
+            if dtype.is_floating() and math.isfinite(value):
+                return self.cast(sge.convert(value), dtype)
+            return super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+
+        def visit_Sum(self, op: Any, *, arg: Any, where: Any) -> Any:
+            total = super().visit_Sum(op, arg=arg, where=where)
+            return self.cast(total, op.dtype) if op.dtype.is_integer() else total
+
+        def visit_WindowFunction(self, op: Any, *, func: Any, **kw: Any) -> Any:
+            if isinstance(func, sge.Cast):  # a window over a cast sum: the cast outside
+                window = super().visit_WindowFunction(op, func=func.this, **kw)
+                return sge.Cast(this=window, to=func.to)
+            return super().visit_WindowFunction(op, func=func, **kw)
 
     return Compiler()
 
@@ -118,6 +151,10 @@ class DuckDBRunner:
         self._drop_scratch: weakref.finalize | None = None
         self._views: list[str] = []
         self._temp: list[str] = []
+        # The thread that runs the steps, and the steps asked for and not yet waited on.
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"narrowcast-duckdb-{run}")
+        self._pending: list[Future[None]] = []
+        self._failed = threading.Event()
         # Past this limit DuckDB writes intermediate results to disk instead of growing
         # without bound; no result depends on the order of an intermediate table's rows.
         self._settings = {
@@ -139,6 +176,7 @@ class DuckDBRunner:
         Accounts linked as one person (the ``identities`` table) appear as that person's
         key, so every measure treats them as one.
         """
+        self.wait()
         linked = self.con.execute("SELECT count(*) FROM identities").fetchall()[0][0]
         if not linked:
             t = self.ibis.table("events")
@@ -175,9 +213,48 @@ class DuckDBRunner:
 
     def materialize(self, expr: ir.Table, name: str) -> ir.Table:
         table = self._prefix + name
-        sql = self.ibis.compile(expr)
-        self._create(table, str(sql))
-        return self._made_table(table, name)
+        sql = str(self.ibis.compile(expr))
+        self._submit(self._create, table, sql, name)
+        return self._table(table, expr.schema())
+
+    def _submit(self, step: Callable[..., None], *args: Any) -> None:
+        """Run ``step(*args)`` in the runner's thread after the steps asked for before it;
+        once one has failed, the rest are skipped (their inputs may not exist)."""
+
+        def run() -> None:
+            if self._failed.is_set():
+                return
+            try:
+                step(*args)
+            except BaseException:
+                self._failed.set()
+                raise
+
+        self._pending.append(self._worker.submit(run))
+
+    def wait(self) -> None:
+        """Wait until every step asked for has run; raise the first failure."""
+        pending, self._pending = self._pending, []
+        error: BaseException | None = None
+        for future in pending:
+            try:
+                future.result()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def _table(self, table: str, schema: ibis.Schema) -> ir.Table:
+        """The intermediate table ``table`` of that schema, made or still to be made (every
+        column nullable, as DuckDB reports a table's columns)."""
+        loc = self.ibis._to_sqlglot_table(self._scratch if self.scratch else None)
+        catalog, database = loc.catalog or None, loc.db or None
+        return ops.DatabaseTable(
+            table,
+            schema=ibis.schema({c: t.copy(nullable=True) for c, t in schema.items()}),
+            source=self.ibis,
+            namespace=ops.Namespace(catalog=catalog, database=database),
+        ).to_expr()
 
     def _log_events(self) -> int:
         """Rows of the store's event log (0 where the connection holds none)."""
@@ -188,11 +265,17 @@ class DuckDBRunner:
             return 0
         return int(self.con.execute("SELECT count(*) FROM event_rows").fetchall()[0][0])
 
-    def _create(self, table: str, sql: str) -> None:
+    def _create(self, table: str, sql: str, name: str) -> None:
+        """Make the intermediate table ``table`` from ``sql`` and report step ``name``."""
         if not self.scratch:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {sql}').fetchall()
             self._temp.append(table)
-            return
+        else:
+            self._create_in_scratch(table, sql)
+        if self.progress is not None:
+            self.progress(name)
+
+    def _create_in_scratch(self, table: str, sql: str) -> None:
         if self._scratch_dir is None:
             self._scratch_dir = Path(tempfile.mkdtemp(prefix="narrowcast-scoring-"))
             # Removed by close(), or when the runner is collected or Python exits.
@@ -203,31 +286,33 @@ class DuckDBRunner:
             self.con.execute(f"ATTACH '{path}' AS {self._scratch} (READ_WRITE)").fetchall()
         self.con.execute(f'CREATE OR REPLACE TABLE {self._scratch}."{table}" AS {sql}').fetchall()
 
-    def _made_table(self, table: str, name: str) -> ir.Table:
-        if self.progress is not None:
-            self.progress(name)
-        return self.ibis.table(table, database=self._scratch if self.scratch else None)
-
     def sql_name(self, table: ir.Table) -> str:
         """The SQL name of an intermediate table this runner made, for plain SQL on ``con``
-        while the runner is open."""
+        while the runner is open; the steps asked for are run first."""
+        self.wait()
         name = table.op().name
         return f'{self._scratch}.main."{name}"' if self.scratch else f'temp.main."{name}"'
 
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
         """An intermediate table holding ``data``."""
         table = self._prefix + name
-        self.con.register("_nc_arrow", data)
+        self._submit(self._create_from_arrow, table, data, name)
+        return self._table(table, ibis.Schema.from_pyarrow(data.schema))
+
+    def _create_from_arrow(self, table: str, data: pa.Table, name: str) -> None:
+        view = f"{self._prefix}arrow"
+        self.con.register(view, data)
         try:
-            self._create(table, "SELECT * FROM _nc_arrow")
+            self._create(table, f'SELECT * FROM "{view}"', name)
         finally:
-            self.con.unregister("_nc_arrow")
-        return self._made_table(table, name)
+            self.con.unregister(view)
 
     def scalar(self, expr: ir.Scalar) -> object:
+        self.wait()
         return self.ibis.execute(expr)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
+        self.wait()
         return self.ibis.to_pyarrow(expr)
 
     def pagerank(self, edges: ir.Table, name: str, teleport: str = "uniform") -> ir.Table:
@@ -244,7 +329,15 @@ class DuckDBRunner:
         return self.from_arrow(result, name)
 
     def close(self) -> None:
-        """Drop the intermediate tables and their scratch file, and restore the settings."""
+        """Stop the steps still to run, drop the intermediate tables and their scratch file,
+        and restore the settings."""
+        if any(not f.done() for f in self._pending):
+            # Closing early (an error, Ctrl-C): skip what is queued, stop what is running.
+            self._failed.set()
+            self.con.interrupt()
+        with contextlib.suppress(BaseException):
+            self.wait()
+        self._worker.shutdown()
         for view in self._views:
             self.con.execute(f'DROP VIEW IF EXISTS "{view}"').fetchall()
         for table in self._temp:

@@ -23,6 +23,7 @@ __all__ = [
     "interactions",
     "items",
     "last_event_time",
+    "seconds",
 ]
 
 DAY_SECONDS = 86_400.0
@@ -55,6 +56,12 @@ def as_of(events: ir.Table, moment: datetime) -> ir.Table:
     return events.filter(events.ts <= ibis.literal(moment))
 
 
+def seconds(ts: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds since the epoch, with their fraction, as every engine computes them (a
+    float: Ibis types ``epoch_seconds()`` as a 32-bit integer)."""
+    return ts.epoch_seconds().cast("float64")
+
+
 def decayed(events: ir.Table, moment: datetime, half_life_days: float) -> ir.Table:
     """Events as of ``moment``, each with its time and its decayed weight.
 
@@ -66,9 +73,9 @@ def decayed(events: ir.Table, moment: datetime, half_life_days: float) -> ir.Tab
     seconds), ``decay`` (:math:`2^{-\\mathrm{age}/h}`), ``w`` and ``kind_weight``
     (:data:`KIND_WEIGHTS`).
     """
-    t0 = ibis.literal(moment).epoch_seconds()
+    t0 = seconds(ibis.literal(moment))
     e = as_of(events, moment).select(*MEASURED_COLUMNS)
-    t = e.ts.epoch_seconds()
+    t = seconds(e.ts)
     ln2 = 0.6931471805599453
     decay = (-((t0 - t) / DAY_SECONDS) * (ln2 / half_life_days)).exp()
     kept = [c for c in MEASURED_COLUMNS if c not in ("ts", "quantity")]

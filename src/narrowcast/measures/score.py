@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 
 from narrowcast.measures._tables import left_join
 from narrowcast.measures.echoes import echoes
-from narrowcast.measures.events import as_of, decayed, interactions, items
+from narrowcast.measures.events import as_of, decayed, interactions, items, seconds
 from narrowcast.measures.network import initial_ranks, pagerank_graph, pagerank_step
 from narrowcast.measures.params import BROADCAST_WEIGHTS, RELATIONAL_WEIGHTS, Params
 from narrowcast.measures.people import (
@@ -144,7 +144,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     )
     totals = runner.materialize(tie_totals(steps), "totals")
     emb = runner.materialize(embeddedness(totals), "embedded")
-    t_now = ibis.literal(moment).epoch_seconds()
+    t_now = seconds(ibis.literal(moment))
     feats = tie_features(totals, emb, t_now, h)
     w = params.tie_weights
     feats = feats.mutate(
@@ -189,7 +189,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     )
     rel = runner.materialize(rel, "relational_parts")
     texts = as_of(events, moment)
-    texts = texts.filter(texts.text.notnull()).mutate(t=texts.ts.epoch_seconds())
+    texts = texts.filter(texts.text.notnull()).mutate(t=seconds(texts.ts))
     echoed = runner.materialize(echoes(ev, texts), "echoes")
     bro = runner.materialize(broadcast_parts(ev, itm, side, network, echoed), "broadcast_parts")
 

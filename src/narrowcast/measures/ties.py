@@ -112,7 +112,7 @@ def tie_totals(steps: ir.Table) -> ir.Table:
     kw = s.kind_weight * s.w
     # The kinds of a tie as bits of one integer: an OR per tie, not a distinct count
     # (which DuckDB plans as extra group-bys joined back, over half this step's time).
-    kind_bit = s.kind.substitute({k: 1 << i for i, k in enumerate(KINDS)}, else_=0)
+    kind_bit = s.kind.substitute({k: 1 << i for i, k in enumerate(KINDS)}, else_=0).cast("int64")
 
     def side(value: ir.NumericValue, cond: ir.BooleanValue | None = None) -> dict:
         base = ibis.literal(True) if cond is None else cond
