@@ -12,6 +12,7 @@ import gc
 from pathlib import Path
 
 import duckdb
+import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
 
@@ -166,3 +167,39 @@ def test_closing_early_stops_the_running_step_and_skips_the_queued_ones() -> Non
     runner.close()
     made = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert not made & {slow.op().name, queued.op().name, t.op().name}
+
+
+def _cycle(runner: DuckDBRunner, weight: list) -> ir.Table:
+    return runner.from_arrow(pa.table({"src": [1, 2, 3], "dst": [2, 3, 1], "weight": weight}), "e")
+
+
+def test_a_pagerank_computes_beside_the_next_steps_and_is_made_before_its_first_reader() -> None:
+    finished: list[str] = []
+    runner = DuckDBRunner(duckdb.connect(), progress=finished.append)
+    try:
+        edges = _cycle(runner, [1.0, 1.0, 1.0])
+        ranks = runner.pagerank(edges, "ranks")
+        runner.materialize(edges.mutate(double=edges.weight * 2), "unrelated")
+        reads = runner.materialize(ranks.mutate(p=ranks.pagerank * 3), "reads")
+        assert runner.scalar(reads.p.sum()) == pytest.approx(3.0)  # ranks sum to 1
+        assert finished == ["e", "unrelated", "ranks", "reads"]
+    finally:
+        runner.close()
+
+
+def test_a_failed_pagerank_is_raised_at_the_next_read() -> None:
+    runner = DuckDBRunner(duckdb.connect())
+    try:
+        ranks = runner.pagerank(_cycle(runner, ["1", "x", "1"]), "ranks")  # 'x' is no weight
+        with pytest.raises(TypeError):
+            runner.scalar(ranks.count())
+    finally:
+        runner.close()
+
+
+def test_a_pagerank_nothing_reads_does_not_hold_up_closing() -> None:
+    con = duckdb.connect()
+    runner = DuckDBRunner(con)
+    runner.pagerank(_cycle(runner, [1.0, 2.0, 3.0]), "ranks")
+    runner.close()
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
