@@ -149,8 +149,10 @@ def test_a_failed_step_is_raised_at_the_next_read_and_the_steps_after_it_never_r
             runner.scalar(after.count())
         made = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert after.op().name not in made and bad.op().name not in made
-        # Once raised, the error is not raised again: the runner can be read and closed.
+        # Once raised, the error is not raised again, and the runner goes on.
         assert runner.scalar(t.count()) == 2
+        fine = runner.materialize(t.filter(t.s == "1"), "fine")
+        assert runner.scalar(fine.count()) == 1
     finally:
         runner.close()
 
@@ -203,3 +205,33 @@ def test_a_pagerank_nothing_reads_does_not_hold_up_closing() -> None:
     runner.pagerank(_cycle(runner, [1.0, 2.0, 3.0]), "ranks")
     runner.close()
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+
+
+def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_path: Path) -> None:
+    """The whole pipeline on a synthetic community: each intermediate table DuckDB made
+    has exactly the column types the runner declared for it in advance."""
+    import narrowcast
+    from narrowcast.measures.params import Params
+    from narrowcast.measures.score import measure
+    from narrowcast.store import Store
+
+    db = tmp_path / "s.duckdb"
+    narrowcast.demo(events=5_000, seed=3, db=db, score=False)
+    declared: list[ir.Table] = []
+
+    class Recording(DuckDBRunner):
+        def materialize(self, expr: ir.Table, name: str) -> ir.Table:
+            declared.append(made := super().materialize(expr, name))
+            return made
+
+    with Store(db, create=False) as store:
+        runner = Recording(store.con)
+        try:
+            measure(runner.events(), Params(), runner)
+            runner.wait()
+            assert len(declared) > 15
+            for table in declared:
+                name = table.op().name
+                assert runner.ibis.table(name).schema() == table.schema(), name
+        finally:
+            runner.close()

@@ -267,6 +267,7 @@ class DuckDBRunner:
                 future.result()
             except BaseException as exc:
                 error = error or exc
+        self._failed.clear()  # nothing is left to skip: the next steps run again
         if error is not None:
             raise error
 
