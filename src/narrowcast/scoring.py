@@ -205,7 +205,8 @@ def score(
         whole scoring run (on DuckDB). 0 (default) keeps no history, and a run replaces any
         history an earlier run kept, so the history always belongs to the stored scores.
     progress
-        Called with the name of each step as it finishes.
+        Called with the name of each step as it finishes (on DuckDB, from the thread that
+        runs the steps).
 
     Returns
     -------

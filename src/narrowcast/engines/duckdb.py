@@ -130,7 +130,7 @@ class DuckDBRunner:
     kernel
         ``sparse`` (default): PageRank in SciPy; ``tables``: the portable loop of joins.
     progress
-        Called with the name of each step as it finishes.
+        Called with the name of each step as it finishes, from the runner's thread.
     scratch
         Keep intermediate tables in a scratch database file (True) or as temporary tables
         (False); None (default): the file when the store's event log is large for the
