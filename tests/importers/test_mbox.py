@@ -127,6 +127,43 @@ def test_standard_mbox_gives_the_events_worked_out_by_hand():
     assert rows(events) == MBOX_ROWS
 
 
+def test_a_reply_whose_references_name_only_its_parent_is_in_the_thread_of_its_parent(
+    store, tmp_path
+):
+    """m8 answers bob's reply m5, and its References name m5 alone (some mailers keep only
+    the last id), so the importer takes m5 for its thread; in the store m5 is a reply in
+    m4's thread, and so m8 is too. A reply naming its thread's root keeps it."""
+    m8 = pipermail_message(
+        sender="soren at example.dk",
+        name="Soren",
+        envelope_date="Wed Oct  3 09:00:00 2018",
+        date="Wed, 3 Oct 2018 09:00:00 +0000",
+        mid="<m8@example.dk>",
+    ).replace(
+        "Message-ID: <m8@example.dk>\n",
+        "Message-ID: <m8@example.dk>\nIn-Reply-To: <m5@example.net>\n"
+        "References: <m5@example.net>\n",
+    )
+    late = tmp_path / "2018q4-late.txt"
+    late.write_text(m8)
+    events, _ = tables(read_mbox([late]))
+    assert rows(events)[0][-1] == "m5@example.net"  # all the importer can know
+    store.load(read_mbox([*PIPERMAIL, MBOX, late]))
+    threads = dict(
+        store.con.execute(
+            "SELECT content_id, thread_id FROM event_log WHERE kind = 'reply'"
+        ).fetchall()
+    )
+    assert threads == {
+        "m2@example.dk": "m1@example.org",
+        "m3@example.net": None,  # its parent is in no file
+        "m5@example.net": "m4@example.org",
+        "m7@example.org": "m4@example.org",
+        "e2@example.dk": "e1@example.org",
+        "m8@example.dk": "m4@example.org",
+    }
+
+
 def test_every_event_is_public_untargeted_and_of_the_events_schema():
     events, _ = tables(read_mbox([*PIPERMAIL, MBOX]))
     assert events.schema == EVENTS

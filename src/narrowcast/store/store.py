@@ -19,7 +19,8 @@ Loading rules (issue #3, DESIGN.md):
 - References are resolved across imports: a row's null ``target`` becomes the author of its
   ``parent_id``, a null ``thread_id`` the parent's thread, a null ``accept`` actor the
   thread root's author, as soon as the item they name is in the store, whichever import
-  brought it.
+  brought it. A reply's ``thread_id`` that names another reply (all an importer can give
+  when it knows only the parent) becomes that reply's thread.
 - Every import is recorded in ``imports``: format, platform, files with their sha256, rows
   read / added / skipped, bad rows skipped, people added, options, when.
 - Every actor and target gets a ``people`` row; an importer's own people rows (handles,
@@ -812,7 +813,8 @@ class Store:
         return skipped
 
     def _resolve_references(self, rows: str, items: str | None = None) -> None:
-        """Fill null threads, targets and accept actors from the items the rows point at.
+        """Fill null threads, targets and accept actors from the items the rows point at,
+        and move a reply whose thread names another reply into that reply's thread.
 
         ``rows`` is the condition on ``event_rows`` of the rows that may change, ``items``
         that of the rows whose items they may point at (by default the same).
@@ -842,6 +844,20 @@ class Store:
                     WHERE ({rows}) AND event_rows.thread_id IS NULL AND p.thread_id IS NOT NULL
                       AND event_rows.platform = p.platform
                       AND event_rows.parent_id = p.content_id"""
+            )
+            if not changed:
+                break
+        # A thread is named by its root. An importer that knows only a reply's parent (an
+        # e-mail whose References keep the last id alone) names the parent; where that item
+        # is itself a reply in a thread, the row is in that thread.
+        for _ in range(100):
+            changed = self._one(
+                f"""UPDATE event_rows SET thread_id = p.thread_id
+                    FROM {pointed_at("thread_id", "parent_id IS NOT NULL")} AS p
+                    WHERE ({rows}) AND event_rows.parent_id IS NOT NULL
+                      AND event_rows.platform = p.platform
+                      AND event_rows.thread_id = p.content_id
+                      AND p.thread_id IS NOT NULL AND p.thread_id <> p.content_id"""
             )
             if not changed:
                 break
