@@ -41,7 +41,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from narrowcast.config import scoring_memory_mb
-from narrowcast.measures.network import DAMPING
+from narrowcast.measures.network import DAMPING, TOLERANCE, checked, stops
 from narrowcast.measures.score import pagerank_loop
 
 __all__ = ["DuckDBRunner", "pagerank_sparse"]
@@ -426,15 +426,15 @@ def pagerank_sparse(
     *,
     teleport: str = "uniform",
     damping: float = DAMPING,
-    max_iterations: int = 100,
-    tol: float = 1e-12,
+    tol: float = TOLERANCE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """PageRank of a weighted directed graph by sparse power iteration.
 
     The same definition as :func:`narrowcast.measures.network.pagerank_step` (repeated
     pairs summed, dangling rank spread as the teleport; ``teleport`` ``uniform`` or
     ``received``, as in :func:`~narrowcast.measures.network.pagerank_graph`), iterated
-    until the L1 change is below ``tol``. Returns the nodes (sorted) and their ranks.
+    until :func:`~narrowcast.measures.network.stops`, as the table loop is. Returns the
+    nodes (sorted) and their ranks.
     """
     keep = weight > 0
     src, dst, weight = src[keep], dst[keep], weight[keep].astype(np.float64)
@@ -457,13 +457,14 @@ def pagerank_sparse(
     else:
         v = np.full(n, 1.0 / n)
     r = v.copy()
-    for _ in range(max_iterations):
+    step = 0
+    while True:
+        step += 1
         new = (1.0 - damping) * v + damping * (m @ r + r[dangling].sum() * v)
-        delta = np.abs(new - r).sum()
+        change = float(np.abs(new - r).sum()) if checked(step) else None
         r = new
-        if delta < tol:
-            break
-    return nodes, r
+        if stops(step, change, tol=tol):
+            return nodes, r
 
 
 def _numbered(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -132,8 +132,6 @@ class SparkRunner:
     """
 
     name = "spark"
-    #: PageRank measures its change every this many steps: a measurement is a Spark job.
-    check_every = 10
 
     def __init__(self, con: Any, *, progress: Callable[[str], None] | None = None) -> None:
         if not hasattr(con, "compile"):  # a SparkSession

@@ -9,10 +9,44 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["DAMPING", "pagerank_graph", "pagerank_step"]
+__all__ = [
+    "CHECK_EVERY",
+    "DAMPING",
+    "MAX_ITERATIONS",
+    "TOLERANCE",
+    "checked",
+    "pagerank_graph",
+    "pagerank_step",
+    "stops",
+]
 
 #: The probability of following an edge rather than jumping anywhere (Page et al.).
 DAMPING = 0.85
+
+#: The power iteration stops at the first check where the last step moved the ranks less
+#: than this in total (L1; the ranks sum to 1), or after :data:`MAX_ITERATIONS` steps.
+TOLERANCE = 1e-10
+#: The change is checked every this many steps, on every engine, so that every engine runs
+#: the same steps (on Spark a check is a job of its own).
+CHECK_EVERY = 10
+MAX_ITERATIONS = 100
+
+
+def stops(step: int, change: float | None, *, tol: float = TOLERANCE) -> bool:
+    """Whether the power iteration stops after ``step`` (1, 2, ...) steps, the last of which
+    moved the ranks by ``change`` (L1; None where not measured).
+
+    >>> stops(10, 1e-11), stops(7, 1e-11), stops(20, 1e-3), stops(100, None)
+    (True, False, False, True)
+    """
+    if step >= MAX_ITERATIONS:
+        return True
+    return step % CHECK_EVERY == 0 and change is not None and change < tol
+
+
+def checked(step: int) -> bool:
+    """Whether the change of step ``step`` is measured (:func:`stops` needs it)."""
+    return step % CHECK_EVERY == 0 or step >= MAX_ITERATIONS
 
 
 TELEPORTS = ("uniform", "received", "degree")

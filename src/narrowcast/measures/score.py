@@ -20,7 +20,14 @@ import ibis.expr.types as ir
 from narrowcast.measures._tables import left_join
 from narrowcast.measures.echoes import echoes
 from narrowcast.measures.events import as_of, decayed, interactions, items, seconds
-from narrowcast.measures.network import initial_ranks, pagerank_graph, pagerank_step
+from narrowcast.measures.network import (
+    TOLERANCE,
+    checked,
+    initial_ranks,
+    pagerank_graph,
+    pagerank_step,
+    stops,
+)
 from narrowcast.measures.params import BROADCAST_WEIGHTS, RELATIONAL_WEIGHTS, Params
 from narrowcast.measures.people import (
     BROADCAST_COMPONENTS,
@@ -79,18 +86,14 @@ def pagerank_loop(
     name: str,
     *,
     teleport: str = "uniform",
-    max_iterations: int = 100,
-    tol: float = 1e-12,
+    tol: float = TOLERANCE,
     progress: Callable[[int], None] | None = None,
 ) -> ir.Table:
-    """PageRank by repeated :func:`~narrowcast.measures.network.pagerank_step` until the
-    ranks move less than ``tol`` in total (L1), each step materialised by the runner.
-
-    A runner with a ``check_every`` attribute measures the change only every that many
-    steps (a distributed engine pays a job for each measurement), so it may take up to that
-    many steps more than needed; never more than ``max_iterations``.
+    """PageRank by repeated :func:`~narrowcast.measures.network.pagerank_step`, each step
+    materialised by the runner, until :func:`~narrowcast.measures.network.stops`: the
+    change is measured every :data:`~narrowcast.measures.network.CHECK_EVERY` steps, as
+    every kernel does, so that every engine runs the same steps.
     """
-    every = max(1, int(getattr(runner, "check_every", 1)))
     nodes, links = pagerank_graph(edges, teleport)
     nodes = runner.materialize(nodes, f"{name}_nodes")
     links = runner.materialize(links, f"{name}_links")
@@ -98,17 +101,18 @@ def pagerank_loop(
     if n == 0:
         return nodes.select("node", pagerank=ibis.literal(0.0))
     ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0")
-    for i in range(max_iterations):
-        new = runner.materialize(pagerank_step(links, ranks), f"{name}_r{i + 1}")
-        if (i + 1) % every and i + 1 < max_iterations:
-            ranks = new
-            continue
-        j = new.join(ranks, "node")
-        delta = runner.scalar((j.pagerank - j.pagerank_right).abs().sum())
+    step = 0
+    while True:
+        step += 1
+        new = runner.materialize(pagerank_step(links, ranks), f"{name}_r{step}")
+        change = None
+        if checked(step):
+            j = new.join(ranks, "node")
+            change = float(runner.scalar((j.pagerank - j.pagerank_right).abs().sum()))
+            if progress is not None:
+                progress(step)
         ranks = new
-        if progress is not None:
-            progress(i + 1)
-        if delta is None or delta < tol:
+        if stops(step, change, tol=tol):
             break
     return ranks.select("node", "pagerank")
 
