@@ -41,7 +41,7 @@ def stops(step: int, change: float | None, *, tol: float = TOLERANCE) -> bool:
     """
     if step >= MAX_ITERATIONS:
         return True
-    return step % CHECK_EVERY == 0 and change is not None and change < tol
+    return checked(step) and change is not None and change < tol
 
 
 def checked(step: int) -> bool:

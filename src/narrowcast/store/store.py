@@ -19,8 +19,9 @@ Loading rules (issue #3, DESIGN.md):
 - References are resolved across imports: a row's null ``target`` becomes the author of its
   ``parent_id``, a null ``thread_id`` the parent's thread, a null ``accept`` actor the
   thread root's author, as soon as the item they name is in the store, whichever import
-  brought it. A reply's ``thread_id`` that names another reply (all an importer can give
-  when it knows only the parent) becomes that reply's thread.
+  brought it. While a reply has references left to resolve (a null target or thread), a
+  ``thread_id`` of it that names another reply (all an importer can give when it knows
+  only the parent) becomes that reply's thread.
 - Every import is recorded in ``imports``: format, platform, files with their sha256, rows
   read / added / skipped, bad rows skipped, people added, options, when.
 - Every actor and target gets a ``people`` row; an importer's own people rows (handles,
@@ -836,31 +837,31 @@ class Store:
                                              WHERE ({rows}) AND {where})
                         GROUP BY ALL)"""
 
-        # A reply to a reply takes its thread from its parent: repeat until chains are done.
-        for _ in range(100):
-            changed = self._one(
-                f"""UPDATE event_rows SET thread_id = p.thread_id
-                    FROM {pointed_at("parent_id", "thread_id IS NULL")} AS p
-                    WHERE ({rows}) AND event_rows.thread_id IS NULL AND p.thread_id IS NOT NULL
-                      AND event_rows.platform = p.platform
-                      AND event_rows.parent_id = p.content_id"""
-            )
-            if not changed:
-                break
+        def until_settled(update: str) -> None:
+            # A chain of replies moves one link a pass: repeat until nothing changes.
+            for _ in range(100):
+                if not self._one(update):
+                    break
+
+        # A reply to a reply takes its thread from its parent.
+        until_settled(
+            f"""UPDATE event_rows SET thread_id = p.thread_id
+                FROM {pointed_at("parent_id", "thread_id IS NULL")} AS p
+                WHERE ({rows}) AND event_rows.thread_id IS NULL AND p.thread_id IS NOT NULL
+                  AND event_rows.platform = p.platform
+                  AND event_rows.parent_id = p.content_id"""
+        )
         # A thread is named by its root. An importer that knows only a reply's parent (an
         # e-mail whose References keep the last id alone) names the parent; where that item
         # is itself a reply in a thread, the row is in that thread.
-        for _ in range(100):
-            changed = self._one(
-                f"""UPDATE event_rows SET thread_id = p.thread_id
-                    FROM {pointed_at("thread_id", "parent_id IS NOT NULL")} AS p
-                    WHERE ({rows}) AND event_rows.parent_id IS NOT NULL
-                      AND event_rows.platform = p.platform
-                      AND event_rows.thread_id = p.content_id
-                      AND p.thread_id IS NOT NULL AND p.thread_id <> p.content_id"""
-            )
-            if not changed:
-                break
+        until_settled(
+            f"""UPDATE event_rows SET thread_id = p.thread_id
+                FROM {pointed_at("thread_id", "parent_id IS NOT NULL")} AS p
+                WHERE ({rows}) AND event_rows.parent_id IS NOT NULL
+                  AND event_rows.platform = p.platform
+                  AND event_rows.thread_id = p.content_id
+                  AND p.thread_id IS NOT NULL AND p.thread_id <> p.content_id"""
+        )
         self._q(
             f"""UPDATE event_rows SET target_key = p.actor_key
                 FROM {pointed_at("parent_id", "target_key IS NULL")} AS p
