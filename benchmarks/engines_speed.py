@@ -3,6 +3,7 @@ memory, with Spark's time per stage (for estimating a cluster's).
 
     python benchmarks/engines_speed.py                          # 1M and 10M events
     python benchmarks/engines_speed.py --sizes 1000000 --spark-master 'local[2]'
+    python benchmarks/engines_speed.py --store big.duckdb --engines spark   # a store made before
 
 For each size, a synthetic community (``narrowcast.synthetic``, seed 0) is loaded into a
 fresh store, then scored, each engine in its own process: ``narrowcast.score(db)`` and
@@ -10,6 +11,9 @@ fresh store, then scored, each engine in its own process: ``narrowcast.score(db)
 Parquet, scored by Spark, the results loaded back). Peak memory is the largest
 proportional set size (PSS) of the scoring process and its children (Spark's JVM is one),
 sampled every 0.2 s.
+With ``--store``, an existing store is scored instead (at 100M events its load alone takes
+a quarter of an hour). CPU time is the user and system time of the scoring process and
+every child it waited for, so a run on a shared machine still says how much work it was.
 Spark's stages are timed from the runner's progress calls: each line is the time until that
 step's result was materialised (PageRank steps summed per graph).
 """
@@ -20,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -106,14 +111,17 @@ def _run(code: str, *args: str) -> dict:
             peak[0] = max(peak[0], _tree_memory_mb(proc.pid))
             time.sleep(0.2)
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     out, err = proc.communicate()
     watcher.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_mb"] = peak[0]
+    result["cpu_seconds"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return result
 
 
@@ -125,6 +133,7 @@ def main() -> None:
     ap.add_argument("--spark-master", default="local[*]")
     ap.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--store", type=Path, default=None, help="score this store; skip loading")
     args = ap.parse_args()
     print(
         f"# narrowcast engines benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
@@ -132,6 +141,11 @@ def main() -> None:
         f"Spark master {args.spark_master}",
         flush=True,
     )
+    if args.store is not None:
+        if not args.store.exists():
+            raise SystemExit(f"{args.store}: no such store")
+        _score(args.store, args.engines, args.spark_master)
+        return
     with tempfile.TemporaryDirectory(prefix="narrowcast-bench-", dir=args.workdir) as tmp:
         for size in args.sizes:
             _compare(Path(tmp) / f"synthetic-{size}.duckdb", size, args.engines, args.spark_master)
@@ -140,11 +154,16 @@ def main() -> None:
 def _compare(db: Path, size: int, engines: list[str], master: str) -> None:
     load = _run(_LOAD, str(db), str(size))
     print(f"load    {load['rows']:>12,} events  {load['seconds']:8.1f} s", flush=True)
+    _score(db, engines, master)
+    db.unlink()
+
+
+def _score(db: Path, engines: list[str], master: str) -> None:
     for engine in engines:
         sc = _run(_SCORE, str(db), engine, master)
         print(
             f"{engine:7s} {sc['events']:>12,} events  {sc['seconds']:8.1f} s  "
-            f"peak {sc['peak_mb']:8,.0f} MB",
+            f"peak {sc['peak_mb']:8,.0f} MB  cpu {sc['cpu_seconds']:8.1f} s",
             flush=True,
         )
         if engine == "spark":
@@ -152,7 +171,6 @@ def _compare(db: Path, size: int, engines: list[str], master: str) -> None:
                 print(f"          {stage:32s} {seconds:8.1f} s", flush=True)
             rest = sc["seconds"] - sum(sc["stages"].values())
             print(f"          {'loading the results back':32s} {rest:8.1f} s", flush=True)
-    db.unlink()
 
 
 if __name__ == "__main__":
