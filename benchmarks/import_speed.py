@@ -28,10 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -109,29 +107,36 @@ _SE_IDS = {
 
 
 def stackexchange_scaled(src: Path, out: Path, scale: int) -> Path:
-    """The dump ``scale`` times over; copy k adds k * 10**7 to every id (users included)."""
+    """The dump ``scale`` times over; copy k adds k * 10**7 to every id (users included).
+
+    Each copy is the original's lines with only the ids rewritten, so the copies are
+    written exactly as Stack Exchange writes its dumps (escapes, quoting, one row a line).
+    """
     out.mkdir(parents=True, exist_ok=True)
     for name, id_attrs in _SE_IDS.items():
         if not (src / name).exists():
             continue
-        rows = [dict(e.attrib) for _, e in ET.iterparse(src / name) if e.tag == "row"]
-        root = name.removesuffix(".xml").lower()
+        text = (src / name).read_bytes().decode("utf-8-sig")
+        lines = [x + "\n" for x in text.split("\n") if x]  # only LF ends a line
+        head = [x for x in lines if not x.lstrip().startswith(("<row ", "</"))]
+        rows = [x for x in lines if x.lstrip().startswith("<row ")]
+        tail = [x for x in lines if x.lstrip().startswith("</")]
+        ids = re.compile(r" (" + "|".join(id_attrs) + r')="(\d+)"')
+        guid = re.compile(r' RevisionGUID="([^"]*)"')
         with open(out / name, "w", encoding="utf-8") as f:
-            f.write(f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>\n')
+            f.writelines(head)
             for k in range(scale):
+                shift = k * 10**7
+
+                def shifted(m: re.Match[str], shift: int = shift) -> str:
+                    return f' {m.group(1)}="{int(m.group(2)) + shift}"'
+
+                def copied(m: re.Match[str], k: int = k) -> str:
+                    return f' RevisionGUID="{m.group(1)}-{k}"'
+
                 for row in rows:
-                    attrs = dict(row)
-                    for a in id_attrs:
-                        if a in attrs and attrs[a].lstrip("-").isdigit() and attrs[a] != "-1":
-                            attrs[a] = str(int(attrs[a]) + k * 10**7)
-                    if "RevisionGUID" in attrs:
-                        attrs["RevisionGUID"] = f"{attrs['RevisionGUID']}-{k}"
-                    f.write(
-                        "  <row "
-                        + " ".join(f"{a}={quoteattr(v)}" for a, v in attrs.items())
-                        + " />\n"
-                    )
-            f.write(f"</{root}>\n")
+                    f.write(guid.sub(copied, ids.sub(shifted, row)))
+            f.writelines(tail)
     return out
 
 

@@ -32,7 +32,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from narrowcast.errors import InputError, ParameterError
-from narrowcast.importers import read
+from narrowcast.importers import _rowxml, read
 from narrowcast.importers.stackexchange import read_stackexchange
 from narrowcast.model import EVENTS, PEOPLE
 
@@ -555,3 +555,126 @@ def test_the_beer_dump_gives_the_counts_of_its_source_md():
     ids = [r["event_id"] for r in rows]
     assert len(ids) == len(set(ids))
     assert events.num_rows == 3471 + 1029 + 3509 + 18564 + 2850
+
+
+# --- lines read in blocks, and expat: the same rows, the same errors ---------------------
+
+
+def read_by_expat(monkeypatch, folder: Path, **options) -> dict[str, pa.Table]:
+    """The tables as expat alone reads them: no file is taken for the dump's layout."""
+    with monkeypatch.context() as m:
+        m.setattr(_rowxml, "head_end", lambda data, root: None)
+        return tables(read_stackexchange([folder], **options))
+
+
+def test_the_fixture_read_in_blocks_equals_expat(monkeypatch):
+    assert tables(read_stackexchange([FIXTURE])) == read_by_expat(monkeypatch, FIXTURE)
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not SE_BEER.is_dir(), reason=f"the se-beer dump is not at {SE_BEER}")
+def test_the_beer_dump_read_in_blocks_equals_expat(monkeypatch):
+    assert tables(read_stackexchange([SE_BEER])) == read_by_expat(monkeypatch, SE_BEER)
+
+
+def xml_value(text: str, tabs_literal: bool, refs: bool) -> str:
+    """``text`` as a dump writes an attribute value; with ``refs``, non-ASCII letters as
+    character references (which XML allows, and the row by row way decodes)."""
+    out = (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
+    )
+    if not tabs_literal:
+        out = out.replace("\t", "&#x9;")
+    if refs:
+        out = "".join(f"&#{ord(c)};" if ord(c) > 127 else c for c in out)
+    return out
+
+
+# Text XML can carry: no C0 controls but tab, CR and LF; no surrogates, U+FFFE or U+FFFF.
+xml_text = st.text(
+    st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)]
+        + ["\ufffe", "\uffff"],
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    texts=st.lists(xml_text, min_size=1, max_size=6),
+    tabs_literal=st.booleans(),
+    refs=st.booleans(),
+    block_bytes=st.sampled_from([1, 97, 8 << 20]),
+)
+def test_any_text_reads_the_same_in_blocks_and_by_expat(texts, tabs_literal, refs, block_bytes):
+    import tempfile
+
+    def v(t: str) -> str:
+        return xml_value(t, tabs_literal, refs)
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        folder = dump(
+            Path(tmp),
+            Users="\n".join(
+                f'<row Id="{i}" Reputation="{i * 7}" CreationDate="2014-01-21T20:26:05.383" '
+                f'DisplayName="{v(t)}" Location="{v(t[::-1])}" Views="{v(t)}" />'
+                for i, t in enumerate(texts)
+            ),
+            Posts="\n".join(
+                f'<row Id="{i}" PostTypeId="1" CreationDate="2014-01-21T20:26:05.383" '
+                f'OwnerUserId="7" ViewCount="{i}" Title="{v(t)}" Body="{v(t + t)}" />'
+                for i, t in enumerate(texts)
+            ),
+            Comments="\n".join(
+                f'<row Id="{i}" PostId="1" Text="{v(t)}" CreationDate="2014-01-22T08:15:00" />'
+                for i, t in enumerate(texts)
+            ),
+        )
+        blocks = tables(read_stackexchange([folder], block_bytes=block_bytes))
+        assert blocks == read_by_expat(mp, folder)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 200, 8 << 20])
+def test_a_row_laid_out_otherwise_is_read_by_expat_from_there(tmp_path, monkeypatch, block_bytes):
+    # Comment 11 over two lines, with single quotes: well-formed, not the dump's layout.
+    text = (FIXTURE / "Comments.xml").read_bytes()
+    at = text.index(b'<row Id="11"')
+    end = text.index(b"/>", at)
+    odd = text[at:end].replace(b'"', b"'").replace(b" Text=", b"\r\n    Text=")
+    folder = dump(tmp_path, Comments=text[:at] + odd + text[end:])
+    assert tables(read_stackexchange([folder], block_bytes=block_bytes)) == tables(
+        read_stackexchange([FIXTURE])
+    )
+    assert tables(read_stackexchange([folder])) == read_by_expat(monkeypatch, folder)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 50, 300, 8 << 20])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('<row Id="9" PostId="1" Text="a < b" />', "line 5, column 34: not well-formed"),
+        ('<row Id="9" PostId="1" Text="a &b" />', "line 5, column 36: not well-formed"),
+        ('<row Id="9" PostId="1" Id="2" />', "line 5, column 26: duplicate attribute"),
+        ('<row Id="9" PostId="1" Text="&#1;" />', "line 5, column 32: reference to invalid"),
+        ("<row Id='9' PostId=\"1\" Text=\"x /> <b>", "line 5, column 37: not well-formed"),
+    ],
+)
+def test_malformed_lines_give_expat_line_and_column_however_read(
+    tmp_path, monkeypatch, block_bytes, row, message
+):
+    good = '<row Id="{}" PostId="1" Text="ok" CreationDate="2014-01-22T08:15:00.000" />'
+    rows = "\n".join([good.format(1), good.format(2), row, good.format(3)])
+    folder = dump(tmp_path, Comments=rows)
+    with pytest.raises(InputError) as blocks:
+        list(read_stackexchange([folder], block_bytes=block_bytes))
+    with pytest.raises(InputError) as whole:
+        read_by_expat(monkeypatch, folder)
+    assert str(blocks.value) == str(whole.value)
+    assert f"Comments.xml, {message}" in str(blocks.value)

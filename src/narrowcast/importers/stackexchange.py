@@ -97,11 +97,18 @@ Only ``Posts.xml`` is required: other tables missing from the folder are skipped
 history rows may point to posts deleted before the dump (more than a thousand votes in the
 beer dump do); they are kept, with the target the store cannot fill left null.
 
-Parsing uses expat directly (the parser under :mod:`xml.etree.ElementTree`), fed block by
-block: each ``<row>`` is turned into a row as it is met and nothing of the document is
-kept, and the parser knows the line of every row for error messages (``iterparse`` would
-build and clear an element per row and cannot say where a row is). Rows are handed out in
-batches of at most ``batch_rows`` rows or 8 MiB of input, whichever comes first.
+Dumps are written one ``<row .../>`` a line. A file laid out so is read a block of lines at
+a time by :mod:`narrowcast.importers._rowxml`, which splits every line at its quotes in
+Arrow's compute kernels and checks each piece against the XML grammar; the events of
+Posts, Comments and Votes are then built a column at a time, and a block with a row that
+cannot become an event (a missing or malformed field) goes row by row through the same
+checks as below, so that its error or its skipping is the same. Anything not laid out so
+(a file, or from some line on) is read by expat directly (the parser under
+:mod:`xml.etree.ElementTree`), fed block by block: each ``<row>`` is turned into a row as
+it is met and nothing of the document is kept, and the parser knows the line of every row
+for error messages. Both ways give the same rows, and a malformed file the same error.
+Rows are handed out in batches of at most ``batch_rows`` rows or 8 MiB of input,
+whichever comes first.
 """
 
 from __future__ import annotations
@@ -115,9 +122,12 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 from xml.parsers import expat
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from narrowcast.errors import InputError, ParameterError
+from narrowcast.importers import _rowxml
 from narrowcast.importers._common import (
     check_files,
     open_binary,
@@ -159,6 +169,10 @@ _NOT_UTF8 = {
     expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN],
     expat.errors.codes[expat.errors.XML_ERROR_PARTIAL_CHAR],
 }
+#: What JSON escapes in a text (of what an XML value can hold), the backslash first.
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+#: How dumps write times; values written otherwise go the row by row way (fromisoformat).
+_DUMP_TS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -176,7 +190,7 @@ def read_stackexchange(
     platform: str | None = None,
     skip_bad_rows: bool = False,
     batch_rows: int = 65_536,
-    block_bytes: int = 1 << 20,
+    block_bytes: int = 8 << 20,
 ) -> Parsed:
     """Read a Stack Exchange site dump folder.
 
@@ -283,10 +297,11 @@ def _chunks(
 class _Table:
     """Parse one table's file, handing each ``<row>`` to its table's row handler.
 
-    Expat calls the handler for every element. The first must be the table's root; the
-    rest go straight to the row handler, which raises :class:`_BadRow` on a row it cannot
-    read: fatal (expat stops and the parser still knows the row's line), or under
-    ``skip_bad_rows`` caught and counted by a wrapper.
+    :meth:`parse` reads blocks of whole lines in the dump's layout (see the module notes),
+    from the first line not so laid out on with expat. Expat calls the handler for every
+    element. The first must be the table's root; the rest go straight to the row handler,
+    which raises :class:`_BadRow` on a row it cannot read: fatal (expat stops and the parser
+    still knows the row's line), or under ``skip_bad_rows`` caught and counted by a wrapper.
     """
 
     def __init__(
@@ -306,6 +321,10 @@ class _Table:
         handlers = _Rows(parsed.platform, self.buffer.rows.append)
         self.finish: Callable[[], None] = handlers.finish
         self.row: Callable[[str, dict[str, str]], None] = getattr(handlers, root)
+        #: Builds a clean block's rows a column at a time; None where they go row by row.
+        self.columns: Callable[[_rowxml.Rows], _Columns | None] | None = getattr(
+            handlers, root + "_columns", None
+        )
         if skip_bad_rows:
             row = self.row
 
@@ -320,31 +339,118 @@ class _Table:
         self.parser.StartElementHandler = self._root
         # A dump has no DTD; refusing entity declarations keeps an entity-expansion bomb out.
         self.parser.EntityDeclHandler = self._entity
+        #: Lines of the file before the first one given to expat (when it takes over).
+        self.lines_before = 0
+        #: Bytes given to expat before the file's own (the root's start tag, when it takes
+        #: over after the lines read in blocks).
+        self.prefix = 0
 
     def parse(self, stream: IO[bytes], block_bytes: int) -> Iterator[pa.RecordBatch]:
         line = [0]
+        with read_errors(self.path, _EXPECTED, line):
+            data = b""
+            final = False
+            while not final and data.count(b"\n") < 2 and len(data) < 4096:
+                more = stream.read(block_bytes)
+                final = not more
+                data += more
+            found = _rowxml.head_end(data, self.root)
+            if found is None:
+                yield from self._expat(data, final, stream, block_bytes)
+                return
+            start, line[0] = found
+            data = data[start:]
+            while True:
+                while not final and (b"\n" not in data or len(data) < block_bytes):
+                    more = stream.read(block_bytes)
+                    final = not more
+                    data += more
+                if final:
+                    lines, rest = _body(data, self.root), b""
+                else:
+                    cut = data.rfind(b"\n") + 1
+                    lines, rest = data[:cut], data[cut:]
+                rows = None if lines is None else _rowxml.block(lines)
+                batches = None if rows is None else self._rows(rows, line[0] + 1)
+                if batches is None:
+                    # Not in the dump's layout from here: expat reads the rest.
+                    self.lines_before = line[0]
+                    yield from self._expat(data, final, stream, block_bytes, resume=True)
+                    return
+                yield from batches
+                line[0] += rows.n  # type: ignore[union-attr]
+                data = rest
+                if final:
+                    self.finish()
+                    if self.buffer.rows:
+                        yield from self.buffer.flush()
+                    return
+
+    def _rows(self, rows: _rowxml.Rows, first_line: int) -> list[pa.RecordBatch] | None:
+        """The batches of a block of rows starting at line ``first_line``; None where a
+        value is not plain XML after all (expat is to say what is wrong)."""
+        if not rows.n:
+            return []
+        try:
+            built = self.columns(rows) if self.columns is not None else None
+            if built is None:
+                for i, attrs in enumerate(rows.records()):
+                    try:
+                        self.row("row", attrs)
+                    except _BadRow as err:
+                        raise InputError(self.path, str(err), line=first_line + i) from err
+        except _rowxml.NotPlain:
+            self.buffer.rows.clear()
+            return None
+        batches = []
+        if built is not None and built[0]:
+            buffer = self.buffer
+            batch = _assemble(buffer.schema, built[0], built[1], buffer.constant)
+            size = buffer.batch_rows
+            batches = [batch.slice(i, size) for i in range(0, batch.num_rows, size)]
+        if self.buffer.rows:
+            batches.extend(self.buffer.flush())
+        return batches
+
+    def _expat(
+        self,
+        data: bytes,
+        final: bool,
+        stream: IO[bytes],
+        block_bytes: int,
+        *,
+        resume: bool = False,
+    ) -> Iterator[pa.RecordBatch]:
+        """Parse ``data`` and the rest of ``stream`` with expat; with ``resume``, ``data``
+        starts at line ``lines_before + 1``, inside the root element."""
+        line = [0]
         previous = b""
         fed = 0  # bytes given to the parser so far
+        if resume:
+            opening = f"<{self.root}>".encode()
+            self.prefix = len(opening)
+            self.parser.Parse(opening, False)
+            fed = len(opening)
+        block = data
         with read_errors(self.path, _EXPECTED, line):
             while True:
-                block = stream.read(block_bytes)
-                final = not block
                 fed += len(block)
                 try:
                     self.parser.Parse(block, final)
                 except _BadRow as err:
                     raise InputError(
-                        self.path, str(err), line=self.parser.CurrentLineNumber
+                        self.path, str(err), line=self._line(self.parser.CurrentLineNumber)
                     ) from err
                 except expat.ExpatError as err:
                     if err.code in _NOT_UTF8:
-                        line[0] = err.lineno
+                        line[0] = self._line(err.lineno)
                         self._check_utf8(previous + block, fed, final)
+                    column = err.offset + 1 - (self.prefix if err.lineno == 1 else 0)
                     raise InputError(
                         self.path,
                         f"{expat.ErrorString(err.code)}; expected {_EXPECTED}",
-                        line=err.lineno,
-                        column=err.offset + 1,
+                        line=self._line(err.lineno),
+                        column=column,
                     ) from err
                 if final:
                     self.finish()
@@ -354,6 +460,12 @@ class _Table:
                 if final:
                     break
                 previous = block
+                block = stream.read(block_bytes)
+                final = not block
+
+    def _line(self, parser_line: int) -> int:
+        """The file's line number of the parser's ``parser_line``."""
+        return parser_line + self.lines_before
 
     def _check_utf8(self, data: bytes, fed: int, final: bool) -> None:
         """Expat says only "invalid token": raise UnicodeDecodeError if it is a bad byte.
@@ -372,7 +484,7 @@ class _Table:
                 self.path,
                 f"the root element is <{name}>; expected <{self.root}> around "
                 "one <row .../> per record",
-                line=self.parser.CurrentLineNumber,
+                line=self._line(self.parser.CurrentLineNumber),
             )
         self.parser.StartElementHandler = self.row
 
@@ -380,8 +492,21 @@ class _Table:
         raise InputError(
             self.path,
             f"declares the entity {name!r}; expected {_EXPECTED} without a DTD",
-            line=self.parser.CurrentLineNumber,
+            line=self._line(self.parser.CurrentLineNumber),
         )
+
+
+def _body(data: bytes, root: str) -> bytes | None:
+    """The lines of a file's last block before its closing ``</root>``; None unless that
+    tag ends the file, on a line of its own."""
+    end = data.rstrip()
+    close = f"</{root}>".encode()
+    if not end.endswith(close):
+        return None
+    body = end[: -len(close)].rstrip(b" \t")
+    if body and not body.endswith(b"\n"):
+        return None
+    return body
 
 
 class _Buffer:
@@ -423,28 +548,44 @@ class _Buffer:
         columns = dict(zip(self.varying, zip(*self.rows, strict=True), strict=True))
         self.rows.clear()
         self.pending_bytes = 0
-        arrays = []
-        for f in self.schema:
-            if f.name in columns:
-                values = columns[f.name]
-                if pa.types.is_timestamp(f.type):
-                    arrays.append(pa.array(values, pa.int64()).cast(f.type))
-                else:
-                    arrays.append(pa.array(values, f.type))
-            elif f.name in self.constant:
-                arrays.append(pa.array([self.constant[f.name]] * n, f.type))
-            else:
-                arrays.append(pa.nulls(n, f.type))
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        batch = _assemble(self.schema, n, columns, self.constant)
         for start in range(0, n, self.batch_rows):
             yield batch.slice(start, self.batch_rows)
+
+
+def _assemble(
+    schema: pa.Schema, n: int, columns: dict[str, Any], constant: dict[str, str]
+) -> pa.RecordBatch:
+    """A batch of ``schema`` from ``columns`` (arrays, or sequences of Python values;
+    timestamps as microseconds), ``constant`` values, and nulls for the rest."""
+    arrays = []
+    for f in schema:
+        if f.name in columns:
+            values = columns[f.name]
+            if isinstance(values, pa.Array):
+                arrays.append(values.cast(f.type))
+            elif pa.types.is_timestamp(f.type):
+                arrays.append(pa.array(values, pa.int64()).cast(f.type))
+            else:
+                arrays.append(pa.array(values, f.type))
+        elif f.name in constant:
+            arrays.append(pa.array([constant[f.name]] * n, f.type))
+        else:
+            arrays.append(pa.nulls(n, f.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+#: A block's rows built a column at a time: how many, and the columns that vary.
+_Columns = tuple[int, dict[str, Any]]
 
 
 class _Rows:
     """Row handlers, one per table: an element's name and attributes in, a row tuple out.
 
     Each checks and converts every field before handing its row to ``add``, so a bad
-    row leaves nothing behind.
+    row leaves nothing behind. The ``*_columns`` builders make the same rows from a block
+    of records a column at a time (:class:`_rowxml.Rows`), and give None where a record
+    is not clean, for the block to go row by row.
     """
 
     def __init__(self, platform: str, add: Callable[[tuple[Any, ...]], None]):
@@ -536,6 +677,207 @@ class _Rows:
         subtype = "VoteTypeId=" + vtype
         self.add(("vote:" + vid, when, actor, kind, None, "p" + post, None, 1, subtype, None))
 
+    def users_columns(self, rows: _rowxml.Rows) -> _Columns | None:
+        (uid,) = _ids(rows, "Id")
+        when = _timestamps(rows.column("CreationDate"))
+        if uid is None or when is None:
+            return None
+        display = rows.column("DisplayName")
+        attributes = _json_objects(rows, ("Id", "DisplayName", "CreationDate"), _USER_COUNTS)
+        if attributes is None:
+            return None
+        return rows.n, {
+            "id": _joined(self.prefix, uid),
+            "handle": display,
+            "display_name": display,
+            "created_at": when,
+            "attributes": attributes,
+        }
+
+    def votes_columns(self, rows: _rowxml.Rows) -> _Columns | None:
+        vid, post, vtype = _ids(rows, "Id", "PostId", "VoteTypeId")
+        user = rows.column("UserId")
+        when = _timestamps(rows.column("CreationDate"))
+        if vid is None or when is None or not _optional_ints(user):
+            return None
+        kinds = pc.index_in(vtype, pa.array(list(_VOTE_KINDS)))
+        kind = pc.coalesce(pa.array(list(_VOTE_KINDS.values())).take(kinds), "moderate")
+        return rows.n, {
+            "event_id": _joined("vote:", vid),
+            "ts": when,
+            "actor": _joined(self.prefix, user),
+            "kind": kind,
+            "parent_id": _joined("p", post),
+            "quantity": _repeat(1, rows.n),
+            "subtype": _joined("VoteTypeId=", vtype),
+        }
+
+    def comments_columns(self, rows: _rowxml.Rows) -> _Columns | None:
+        cid, post = _ids(rows, "Id", "PostId")
+        user = rows.column("UserId")
+        when = _timestamps(rows.column("CreationDate"))
+        if cid is None or when is None or not _optional_ints(user):
+            return None
+        return rows.n, {
+            "event_id": _joined("comment:", cid),
+            "ts": when,
+            "actor": _joined(self.prefix, user),
+            "kind": _repeat("reply", rows.n),
+            "content_id": _joined("c", cid),
+            "parent_id": _joined("p", post),
+            "quantity": _repeat(1, rows.n),
+            "subtype": _repeat("comment", rows.n),
+            "text": rows.column("Text"),
+        }
+
+    def posts_columns(self, rows: _rowxml.Rows) -> _Columns | None:
+        pid, ptype = _ids(rows, "Id", "PostTypeId")
+        owner, views = rows.column("OwnerUserId"), rows.column("ViewCount")
+        when = _timestamps(rows.column("CreationDate"))
+        if pid is None or when is None or not (_optional_ints(owner) and _optional_ints(views)):
+            return None
+        answer = pc.equal(ptype, "2")
+        parent_id = pc.if_else(answer, rows.column("ParentId"), None)
+        # An answer names its question: every answer has a ParentId, an integer.
+        if pc.any(pc.and_(answer, pc.is_null(parent_id))).as_py() or not _optional_ints(parent_id):
+            return None
+        try:
+            count = pc.cast(views, pa.int64())
+        except pa.ArrowInvalid:  # beyond 64 bits: the row by row way says so
+            return None
+        item = _joined("p", pid)
+        parent = _joined("p", parent_id)
+        thread = pc.coalesce(parent, item)
+        title, body = rows.column("Title"), rows.column("Body")
+        text = pc.coalesce(pc.binary_join_element_wise(title, body, "\n"), body, title)
+        posts = {
+            "event_id": _joined("post:", pid),
+            "ts": when,
+            "actor": _joined(self.prefix, owner),
+            "kind": pc.if_else(answer, "reply", "post"),
+            "content_id": item,
+            "parent_id": parent,
+            "thread_id": thread,
+            "quantity": _repeat(1, rows.n),
+            "subtype": _joined("PostTypeId=", ptype),
+            "text": text,
+        }
+        # A post seen gives its view event right after it.
+        seen = pc.fill_null(pc.greater(count, 0), False)
+        m = pc.sum(seen).as_py() or 0
+        if not m:
+            return rows.n, posts
+        viewed = pa.array(np.flatnonzero(seen.to_numpy(zero_copy_only=False)))
+        views_of = {
+            "event_id": _joined("view:", pid.take(viewed)),
+            "ts": when.take(viewed),
+            "kind": _repeat("view", m),
+            "parent_id": item.take(viewed),
+            "thread_id": thread.take(viewed),
+            "quantity": count.take(viewed),
+            "subtype": _repeat("ViewCount", m),
+        }
+        order = np.argsort(
+            np.concatenate([np.arange(rows.n) * 2, viewed.to_numpy() * 2 + 1]), kind="stable"
+        )
+        order = pa.array(order)
+        both = {}
+        for name, column in posts.items():
+            other = views_of.get(name, pa.nulls(m, column.type))
+            both[name] = pa.concat_arrays([column, other.cast(column.type)]).take(order)
+        return rows.n + m, both
+
+    def posthistory_columns(self, rows: _rowxml.Rows) -> _Columns | None:
+        post, htype = _ids(rows, "PostId", "PostHistoryTypeId")
+        user = rows.column("UserId")
+        when = _timestamps(rows.column("CreationDate"))
+        guid = rows.column("RevisionGUID")
+        if post is None or when is None or not _optional_ints(user):
+            return None
+        if pc.any(pc.or_(pc.is_null(guid), pc.equal(guid, ""))).as_py():
+            return None
+        actor = _joined(self.prefix, user)
+        record = self.revisions.record
+        for values in zip(
+            post.to_pylist(),
+            htype.to_pylist(),
+            when.to_pylist(),
+            guid.to_pylist(),
+            actor.to_pylist(),
+            strict=True,
+        ):
+            record(*values)
+        return 0, {}
+
+
+def _ids(rows: _rowxml.Rows, *names: str) -> list[pa.StringArray | None]:
+    """Required integer attributes; all None if a record lacks one or it is no integer."""
+    columns = [rows.column(name) for name in names]
+    for c in columns:
+        if c.null_count or not _optional_ints(c):
+            return [None] * len(names)
+    return columns
+
+
+def _json_objects(
+    rows: _rowxml.Rows, leave_out: tuple[str, ...], counts: tuple[str, ...]
+) -> pa.StringArray | None:
+    """Each record's other attributes as a JSON object, in their order, ``counts`` as
+    numbers where they are integers: the text ``_json`` gives for ``users``' dict; None
+    where a count does not fit 64 bits."""
+    codes = {name: i for i, name in enumerate(rows.names)}
+    kept = ~np.isin(rows.code, [codes[n] for n in leave_out if n in codes])
+    code, row = rows.code[kept], rows.row[kept]
+    values = rows.decoded.filter(pa.array(kept))
+    quoted = values
+    for char, escaped in _JSON_ESCAPES:
+        quoted = pc.replace_substring(quoted, char, escaped)
+    quoted = pc.binary_join_element_wise('"', quoted, '"', "")
+    numeric = np.isin(code, [codes[n] for n in counts if n in codes])
+    if numeric.any():
+        numeric &= pc.fill_null(pc.match_substring_regex(values, r"^-?[0-9]+$"), False).to_numpy(
+            zero_copy_only=False
+        )
+    if numeric.any():
+        try:
+            numbers = pc.cast(pc.cast(values.filter(pa.array(numeric)), pa.int64()), pa.string())
+        except pa.ArrowInvalid:
+            return None
+        quoted = pc.replace_with_mask(quoted, pa.array(numeric), numbers)
+    keys = pa.array([f'"{name}": ' for name in rows.names]).take(pa.array(code))
+    members = pc.binary_join_element_wise(keys, quoted, "")
+    offsets = np.zeros(rows.n + 1, np.int32)
+    np.cumsum(np.bincount(row, minlength=rows.n), out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), members)
+    return pc.binary_join_element_wise("{", pc.binary_join(lists, ", "), "}", "")
+
+
+def _optional_ints(column: pa.StringArray) -> bool:
+    """Whether every value present is an integer, written as ``_is_int`` accepts."""
+    return bool(pc.all(pc.match_substring_regex(column, r"^-?[0-9]+$")).as_py() is not False)
+
+
+def _timestamps(column: pa.StringArray) -> pa.Array | None:
+    """Dump timestamps (``2014-01-21T20:26:05.383``) as microseconds since the epoch;
+    None if one is missing or written otherwise."""
+    if column.null_count:
+        return None
+    if not pc.all(pc.match_substring_regex(column, _DUMP_TS)).as_py() and len(column):
+        return None
+    try:
+        return pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+    except pa.ArrowInvalid:  # a day or hour out of range: the row by row way says which
+        return None
+
+
+def _joined(prefix: str, column: pa.StringArray) -> pa.StringArray:
+    """``prefix`` before every value; null stays null."""
+    return pc.binary_join_element_wise(prefix, column, "")
+
+
+def _repeat(value: Any, n: int) -> pa.Array:
+    return pa.array([value]).take(pa.array(np.zeros(n, np.int64)))
+
 
 class _Revisions:
     """Gathers PostHistory rows into revisions by RevisionGUID, then adds their events.
@@ -567,6 +909,10 @@ class _Revisions:
             raise _BadRow("row has no RevisionGUID; expected the id of the revision it is part of")
         user = a.get("UserId")
         actor = None if user is None else self.prefix + _integer(user, "UserId")
+        self.record(post, htype, when, guid, actor)
+
+    def record(self, post: str, htype: str, when: int, guid: str, actor: str | None) -> None:
+        """Take one row of a revision, its fields checked."""
         self.n += 1
         if guid == self.last_guid:
             revision = self.last
