@@ -663,7 +663,7 @@ def test_a_row_laid_out_otherwise_is_read_by_expat_from_there(tmp_path, monkeypa
         ('<row Id="9" PostId="1" Text="a &b" />', "line 5, column 36: not well-formed"),
         ('<row Id="9" PostId="1" Id="2" />', "line 5, column 26: duplicate attribute"),
         ('<row Id="9" PostId="1" Text="&#1;" />', "line 5, column 32: reference to invalid"),
-        ("<row Id='9' PostId=\"1\" Text=\"x /> <b>", "line 5, column 37: not well-formed"),
+        ('<row Id=\'9\' PostId="1" Text="x /> <b>', "line 5, column 37: not well-formed"),
     ],
 )
 def test_malformed_lines_give_expat_line_and_column_however_read(
