@@ -6,6 +6,8 @@ from __future__ import annotations
 from xml.parsers import expat
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from narrowcast.importers import _rowxml
 
@@ -56,11 +58,29 @@ def test_anything_else_is_left_to_the_parser(line):
     assert _rowxml.block(b"  " + line + b"\n") is None
 
 
-def test_a_reference_to_a_character_xml_forbids_is_not_plain():
-    rows = _rowxml.block(b'  <row Text="&#1;" />\n')
-    assert rows is not None  # well-formed to the eye; decoding it says otherwise
-    with pytest.raises(_rowxml.NotPlain):
-        rows.column("Text")
+@pytest.mark.parametrize(
+    "point", [0, 1, 8, 11, 12, 14, 31, 0xD800, 0xDFFF, 0xFFFE, 0xFFFF, 0x110000]
+)
+def test_a_reference_to_a_character_xml_forbids_is_left_to_the_parser(point):
+    for ref in (f"&#{point};", f"&#x{point:X};", f"&#x000{point:x};", f"&#00{point};"):
+        assert _rowxml.block(f'  <row Text="a{ref}b" />\n'.encode()) is None
+
+
+@given(st.integers(0, 1 << 25), st.booleans(), st.integers(0, 3))
+def test_a_character_reference_is_left_to_the_parser_exactly_when_xml_forbids_it(
+    point, hexadecimal, zeros
+):
+    digits = f"x{'0' * zeros}{point:x}" if hexadecimal else f"{'0' * zeros}{point}"
+    allowed = (
+        point in (0x9, 0xA, 0xD)
+        or 0x20 <= point <= 0xD7FF
+        or 0xE000 <= point <= 0xFFFD
+        or 0x10000 <= point <= 0x10FFFF
+    )
+    rows = _rowxml.block(f'  <row Text="&#{digits};" />\n'.encode())
+    assert (rows is not None) == allowed
+    if allowed:
+        assert rows.column("Text").to_pylist() == [chr(point)]
 
 
 @pytest.mark.parametrize(

@@ -27,14 +27,14 @@ says exactly what is wrong with what is malformed.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Rows", "block", "head_end"]
+__all__ = ["Rows", "block", "decode", "head_end", "holding"]
 
 #: Bytes that need no look in a block: all but C0 controls, "<" and the lead byte of
 #: U+FFFE and U+FFFF (which XML forbids).
@@ -58,6 +58,18 @@ def _not_entity() -> str:
 
 
 _NOT_ENTITY = _not_entity()
+
+#: A character reference to what XML 1.0 forbids (a C0 control but tab, LF, CR; a
+#: surrogate; U+FFFE, U+FFFF; beyond U+10FFFF), in hexadecimal or decimal, with any zeros.
+_H = "[0-9a-fA-F]"
+_BAD_REFERENCE = (
+    "&#(?:x0*(?:[0-8bBcCeEfF]?|1" + _H + "|[dD][89a-fA-F]" + _H + _H + "|[fF]{3}[eEfF]"
+    "|1[1-9a-fA-F]" + _H + "{4}|[2-9a-fA-F]" + _H + "{5}|[1-9a-fA-F]" + _H + "{6,})"
+    "|0*(?:[0-8]?|1[124-9]|2[0-9]|3[01]"
+    "|5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}|573[0-3][0-9]|5734[0-3]"
+    "|6553[45]|111411[2-9]|11141[2-9][0-9]|1114[2-9][0-9]{2}|111[5-9][0-9]{3}"
+    "|11[2-9][0-9]{4}|1[2-9][0-9]{5}|[2-9][0-9]{6}|[1-9][0-9]{7,}));"
+)
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _LAST = r"^[ \t]*/>[ \t\r]*\n?$"
 #: Entities decoded by Arrow's replace kernel, ``&amp;`` last so that ``&amp;lt;`` stays
@@ -66,10 +78,6 @@ _COMMON = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
            ("&#xA;", "\n"), ("&#xD;", "\r"), ("&#x9;", "\t"))  # fmt: skip
 _REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-
-
-class NotPlain(ValueError):
-    """A block is not a plain one-record-per-line table: read it with an XML parser."""
 
 
 def head_end(data: bytes, root: str) -> tuple[int, int] | None:
@@ -94,48 +102,45 @@ def head_end(data: bytes, root: str) -> tuple[int, int] | None:
 class Rows:
     """One block of records: each record's attributes as (row, name, value) triples.
 
-    ``row`` numbers the records of the block from 0; ``code`` indexes ``names``; ``raw``
-    holds the values as written (entities not yet decoded).
+    ``row`` numbers the records of the block from 0; ``code`` indexes ``names``;
+    ``values`` holds the values decoded, but for attributes :func:`block` was told are
+    not read, which keep their text as written.
     """
 
     n: int
     row: np.ndarray
     code: np.ndarray
     names: list[str]
-    raw: pa.StringArray
-    #: Whether any value holds an ``&`` or a tab, that is, needs decoding.
-    escaped: bool = False
+    values: pa.StringArray
 
     def column(self, name: str) -> pa.StringArray:
-        """The attribute ``name`` of every record, decoded; null where a record has none."""
+        """The attribute ``name`` of every record; null where a record has none."""
         if name not in self.names:
             return pa.nulls(self.n, pa.string())
         where = self.code == self.names.index(name)
         position = np.full(self.n, -1, np.int64)
         position[self.row[where]] = np.arange(int(where.sum()))
-        values = self.raw.filter(pa.array(where))
-        values = decode(values) if self.escaped else values
+        values = self.values.filter(pa.array(where))
         return values.take(pa.array(position, mask=position < 0))
-
-    @cached_property
-    def decoded(self) -> pa.StringArray:
-        """Every value, decoded."""
-        return decode(self.raw) if self.escaped else self.raw
 
     def records(self) -> list[dict[str, str]]:
         """Each record as a dict of its attributes, as an XML parser gives them."""
         out: list[dict[str, str]] = [{} for _ in range(self.n)]
         names = self.names
         for r, c, v in zip(
-            self.row.tolist(), self.code.tolist(), self.decoded.to_pylist(), strict=True
+            self.row.tolist(), self.code.tolist(), self.values.to_pylist(), strict=True
         ):
             out[r][names[c]] = v
         return out
 
 
-def block(data: bytes, element: str = "row") -> Rows | None:
+def block(data: bytes, element: str = "row", read: Collection[str] | None = None) -> Rows | None:
     """The records of ``data``, whole lines each holding one ``<element .../>``; None where
-    a line is anything else or the block is not valid UTF-8."""
+    a line is anything else or the block is not valid UTF-8.
+
+    ``read`` names the attributes whose values are decoded (all with None); the rest are
+    checked but kept as written, as nobody reads them.
+    """
     if not data:
         return Rows(0, np.empty(0, np.int64), np.empty(0, np.int64), [], pa.array([], pa.string()))
     if not data.endswith(b"\n"):
@@ -150,7 +155,7 @@ def block(data: bytes, element: str = "row") -> Rows | None:
         return None
     if len(odd_bytes) != 2 * len(ends) + odd_bytes.count(b"\t"):
         returns = odd_bytes.count(b"\r")
-        if returns and data.count(b"\r\n") != returns:
+        if returns and np.count_nonzero(codes[ends[ends > 0] - 1] == 13) != returns:
             return None
         if b"\xef" in odd_bytes:
             at = np.flatnonzero(codes[:-2] == 0xEF)
@@ -183,6 +188,8 @@ def block(data: bytes, element: str = "row") -> Rows | None:
     values = flat.filter(pa.array(odd))
     if b"&" in data and pc.any(pc.match_substring_regex(values, _NOT_ENTITY)).as_py():
         return None
+    if b"&#" in data and pc.any(pc.match_substring_regex(values, _BAD_REFERENCE)).as_py():
+        return None
     # The piece before each value names it: "<row Id=" first, " PostId=" after. Names
     # repeat from record to record, so each distinct spelling is checked once.
     spelled = pc.dictionary_encode(flat.filter(pa.array(~odd & ~last)))
@@ -201,8 +208,16 @@ def block(data: bytes, element: str = "row") -> Rows | None:
     key = row * len(names) + code
     if np.bincount(key).max() > 1:
         return None
-    escaped = b"&" in data or b"\t" in odd_bytes
-    return Rows(len(counts), row, code, names, values, escaped)
+    if b"&" in data or b"\t" in odd_bytes:
+        wanted = np.ones(len(values), bool)
+        if read is not None:
+            wanted = np.isin(code, [i for i, name in enumerate(names) if name in read])
+        if wanted.all():
+            values = decode(values)
+        elif wanted.any():
+            chosen = pa.array(wanted)
+            values = pc.replace_with_mask(values, chosen, decode(values.filter(chosen)))
+    return Rows(len(counts), row, code, names, values)
 
 
 def _spellings(
@@ -231,23 +246,38 @@ def decode(values: pa.StringArray) -> pa.StringArray:
     replace kernel over them where any has it; a value with a character reference other
     than tab, CR or LF is decoded in Python.
     """
-    touched = pc.or_(pc.match_substring_regex(values, "&"), pc.match_substring_regex(values, "\t"))
-    if not len(values) or not pc.any(touched).as_py():
+    touched = holding(values, b"&\t")
+    if not touched.any():
         return values
-    where = pa.array(np.flatnonzero(touched.to_numpy(zero_copy_only=False)))
-    raw = values.take(where)
-    out = pc.replace_substring(raw, "\t", " ")
-    for entity, char in _COMMON:
+    raw = values.filter(pa.array(touched))
+    out = raw
+    for entity, char in (("\t", " "), *_COMMON):
         if pc.any(pc.match_substring_regex(out, entity)).as_py():
             out = pc.replace_substring(out, entity, char)
     rare = pc.match_substring_regex(out, "&#")
-    out = pc.replace_substring(out, "&amp;", "&")
+    if pc.any(pc.match_substring_regex(out, "&amp;")).as_py():
+        out = pc.replace_substring(out, "&amp;", "&")
     if pc.any(rare).as_py():
         # The original text: "&amp;" is decoded, and the rest with it, in one go.
-        mask = rare.to_numpy(zero_copy_only=False)
         fixed = [_decode_one(v) for v in raw.filter(rare).to_pylist()]
-        out = pc.replace_with_mask(out, pa.array(mask), pa.array(fixed, pa.string()))
-    return pc.replace_with_mask(values, touched, out)
+        out = pc.replace_with_mask(out, rare, pa.array(fixed, pa.string()))
+    return pc.replace_with_mask(values, pa.array(touched), out)
+
+
+def holding(values: pa.StringArray, chars: bytes) -> np.ndarray:
+    """Which values hold any of the (ASCII) ``chars``: found in the array's data at once."""
+    _, offsets, data = values.buffers()
+    if data is None or not len(values):
+        return np.zeros(len(values), bool)
+    ends = np.frombuffer(offsets, np.int32)[values.offset : values.offset + len(values) + 1]
+    text = np.frombuffer(data, np.uint8)[ends[0] : ends[-1]]
+    found = np.zeros(len(text), bool)
+    for c in chars:
+        found |= text == c
+    at = np.flatnonzero(found) + ends[0]
+    out = np.zeros(len(values), bool)
+    out[np.searchsorted(ends, at, side="right") - 1] = True
+    return out
 
 
 def _decode_one(value: str) -> str:
@@ -259,12 +289,4 @@ def _reference(m: re.Match[str]) -> str:
     ref = m.group(1)
     if ref[0] != "#":
         return _NAMED[ref]
-    point = int(ref[2:], 16) if ref[1] == "x" else int(ref[1:])
-    if not (
-        point in (0x9, 0xA, 0xD)
-        or 0x20 <= point <= 0xD7FF
-        or 0xE000 <= point <= 0xFFFD
-        or 0x10000 <= point <= 0x10FFFF
-    ):
-        raise NotPlain(f"reference to invalid character number &{ref};")
-    return chr(point)
+    return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))

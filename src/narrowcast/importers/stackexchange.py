@@ -135,9 +135,33 @@ from narrowcast.importers._common import (
     total_size,
 )
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed
+from narrowcast.model.batches import ahead
 
 __all__ = ["read_stackexchange"]
 
+#: Blocks read and split ahead of the one becoming rows.
+_AHEAD = 1
+#: The attributes each table's rows are made of (None: all of them).
+_READ: dict[str, frozenset[str] | None] = {
+    "users": None,
+    "posts": frozenset(
+        {
+            "Id",
+            "PostTypeId",
+            "ParentId",
+            "CreationDate",
+            "OwnerUserId",
+            "ViewCount",
+            "Title",
+            "Body",
+        }
+    ),
+    "comments": frozenset(("Id", "PostId", "CreationDate", "UserId", "Text")),
+    "votes": frozenset(("Id", "PostId", "VoteTypeId", "CreationDate", "UserId")),
+    "posthistory": frozenset(
+        ("PostId", "PostHistoryTypeId", "CreationDate", "RevisionGUID", "UserId")
+    ),
+}
 #: The tables read, in order, with the root element each file must have.
 _TABLES: tuple[tuple[str, str], ...] = (
     ("Users.xml", "users"),
@@ -359,49 +383,61 @@ class _Table:
                 yield from self._expat(data, final, stream, block_bytes)
                 return
             start, line[0] = found
-            data = data[start:]
-            while True:
-                while not final and (b"\n" not in data or len(data) < block_bytes):
-                    more = stream.read(block_bytes)
-                    final = not more
-                    data += more
-                if final:
-                    lines, rest = _body(data, self.root), b""
-                else:
-                    cut = data.rfind(b"\n") + 1
-                    lines, rest = data[:cut], data[cut:]
-                rows = None if lines is None else _rowxml.block(lines)
-                batches = None if rows is None else self._rows(rows, line[0] + 1)
-                if batches is None:
+            # A thread reads and splits the next blocks while this one becomes rows.
+            blocks = self._blocks(stream, data[start:], final, block_bytes, line[0])
+            for rows, data, final, first in ahead(blocks, depth=_AHEAD):
+                if rows is None:
                     # Not in the dump's layout from here: expat reads the rest.
-                    self.lines_before = line[0]
+                    self.lines_before = line[0] = first - 1
                     yield from self._expat(data, final, stream, block_bytes, resume=True)
                     return
-                yield from batches
-                line[0] += rows.n  # type: ignore[union-attr]
-                data = rest
+                line[0] = first
+                yield from self._rows(rows, first)
                 if final:
                     self.finish()
                     if self.buffer.rows:
                         yield from self.buffer.flush()
                     return
 
-    def _rows(self, rows: _rowxml.Rows, first_line: int) -> list[pa.RecordBatch] | None:
-        """The batches of a block of rows starting at line ``first_line``; None where a
-        value is not plain XML after all (expat is to say what is wrong)."""
+    def _blocks(
+        self, stream: IO[bytes], data: bytes, final: bool, block_bytes: int, before: int
+    ) -> Iterator[tuple[_rowxml.Rows | None, bytes, bool, int]]:
+        """Blocks of whole lines from ``data`` on, split into rows, with the line each
+        starts at (``before`` lines came before ``data``). The first block that is not in
+        the dump's layout comes with its rows None and all the data from its start, and
+        is the last: the stream is left where that data ends."""
+        line = before + 1
+        while True:
+            while not final and (b"\n" not in data or len(data) < block_bytes):
+                more = stream.read(block_bytes)
+                final = not more
+                data += more
+            if final:
+                lines, rest = _body(data, self.root), b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                lines, rest = data[:cut], data[cut:]
+            rows = None if lines is None else _rowxml.block(lines, "row", _READ[self.root])
+            if rows is None:
+                yield None, data, final, line
+                return
+            yield rows, b"", final, line  # its data is needed no more
+            if final:
+                return
+            line += rows.n
+            data = rest
+
+    def _rows(self, rows: _rowxml.Rows, first_line: int) -> list[pa.RecordBatch]:
+        """The batches of a block of rows starting at line ``first_line``."""
         if not rows.n:
             return []
-        try:
-            built = self.columns(rows) if self.columns is not None else None
-            if built is None:
-                for i, attrs in enumerate(rows.records()):
-                    try:
-                        self.row("row", attrs)
-                    except _BadRow as err:
-                        raise InputError(self.path, str(err), line=first_line + i) from err
-        except _rowxml.NotPlain:
-            self.buffer.rows.clear()
-            return None
+        built = self.columns(rows) if self.columns is not None else None
+        if built is None:
+            for i, attrs in enumerate(rows.records()):
+                try:
+                    self.row("row", attrs)
+                except _BadRow as err:
+                    raise InputError(self.path, str(err), line=first_line + i) from err
         batches = []
         if built is not None and built[0]:
             buffer = self.buffer
@@ -828,10 +864,14 @@ def _json_objects(
     codes = {name: i for i, name in enumerate(rows.names)}
     kept = ~np.isin(rows.code, [codes[n] for n in leave_out if n in codes])
     code, row = rows.code[kept], rows.row[kept]
-    values = rows.decoded.filter(pa.array(kept))
+    values = rows.values.filter(pa.array(kept))
     quoted = values
-    for char, escaped in _JSON_ESCAPES:
-        quoted = pc.replace_substring(quoted, char, escaped)
+    special = _rowxml.holding(values, "".join(c for c, _ in _JSON_ESCAPES).encode())
+    if special.any():
+        some = values.filter(pa.array(special))
+        for char, escaped in _JSON_ESCAPES:
+            some = pc.replace_substring(some, char, escaped)
+        quoted = pc.replace_with_mask(values, pa.array(special), some)
     quoted = pc.binary_join_element_wise('"', quoted, '"', "")
     numeric = np.isin(code, [codes[n] for n in counts if n in codes])
     if numeric.any():

@@ -57,7 +57,7 @@ __all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
 SCHEMA_VERSION = 2
 
 #: DuckDB's memory during an import.
-IMPORT_MEMORY_MB = 400
+IMPORT_MEMORY_MB = 300
 
 #: An import commits its pending rows every ``import_commit_rows`` rows (the setting, 1M by
 #: default) or this many bytes of Arrow data (long texts: mail, posts), whichever comes
@@ -656,7 +656,17 @@ class Store:
     def _merge_people(self, import_id: int) -> None:
         """One pending row per person of this import, still pending: an importer's own
         non-null values win over what the store guessed from ids (ranked lowest), a later
-        one over an earlier one. Done before the final transaction to keep that one small."""
+        one over an earlier one. Done before the final transaction to keep that one small.
+
+        Only people with several pending rows are merged; a person's only row is already
+        what merging it would give, and is marked merged where it is."""
+        mine = "import_id = $1 AND ord >= 0"
+        self._q(
+            f"""CREATE OR REPLACE TEMP TABLE _nc_several AS
+                SELECT id FROM pending_people WHERE {mine} GROUP BY id HAVING count(*) > 1""",
+            [import_id],
+        )
+        several = f"{mine} AND id IN (SELECT id FROM _nc_several)"
         rank = "CASE WHEN guessed THEN -1 ELSE ord END"
         latest = ", ".join(
             f"arg_max({c}, {rank}) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in PEOPLE.names[1:]
@@ -664,10 +674,12 @@ class Store:
         self._q(
             f"""INSERT INTO pending_people BY NAME
                 SELECT $1 AS import_id, -1 AS ord, false AS guessed, min(key) AS key, id, {latest}
-                FROM pending_people WHERE import_id = $1 AND ord >= 0 GROUP BY id""",
+                FROM pending_people WHERE {several} GROUP BY id""",
             [import_id],
         )
-        self._q("DELETE FROM pending_people WHERE import_id = ? AND ord >= 0", [import_id])
+        self._q(f"DELETE FROM pending_people WHERE {several}", [import_id])
+        self._q(f"UPDATE pending_people SET ord = -1, guessed = false WHERE {mine}", [import_id])
+        self._q("DROP TABLE _nc_several")
 
     def _publish(
         self, result: ImportResult, started_at: datetime, total_bytes: int
