@@ -95,3 +95,15 @@ def test_a_character_reference_is_left_to_the_parser_exactly_when_xml_forbids_it
 )
 def test_the_head_is_a_declaration_and_the_root_on_lines_of_their_own(head, expected):
     assert _rowxml.head_end(head, "votes") == expected
+
+
+@given(st.text(alphabet="&;#xltgampquosA19 ", max_size=30))
+def test_a_bare_ampersand_is_found_exactly_where_one_starts_no_entity(text):
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    entities = len(re.findall(_rowxml._ENTITY, text))
+    found = pc.match_substring_regex(pa.array([text]), _rowxml._NOT_ENTITY).to_pylist()[0]
+    assert found == (text.count("&") != entities)
