@@ -11,7 +11,7 @@ element per record, every field an attribute, one record per line::
 
 In that layout a record's attributes can be found without an XML parser: a value holds no
 ``"`` (it is written ``&quot;``), so splitting a line at its quotes gives the attribute
-names and values in turn. :class:`Rows` does that for a whole block of lines at once, in
+names and values in turn. :func:`block` does that for a whole block of lines at once, in
 Arrow's compute kernels, and checks every piece against the XML grammar of such a line
 (names, ``=``, values with only the five named entities and character references, no
 ``<``, no control characters), so that a block it accepts is well-formed and its values
@@ -72,8 +72,8 @@ _BAD_REFERENCE = (
 )
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _LAST = r"^[ \t]*/>[ \t\r]*\n?$"
-#: Entities decoded by Arrow's replace kernel, ``&amp;`` last so that ``&amp;lt;`` stays
-#: ``&lt;``; a value with any other character reference is decoded in Python.
+#: Entities decoded by Arrow's replace kernel (``&amp;`` after them, so that ``&amp;lt;``
+#: stays ``&lt;``); a value with any other character reference is decoded in Python.
 _COMMON = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
            ("&#xA;", "\n"), ("&#xD;", "\r"), ("&#x9;", "\t"))  # fmt: skip
 _REFERENCE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
@@ -149,21 +149,18 @@ def block(data: bytes, element: str = "row", read: Collection[str] | None = None
     ends = np.flatnonzero(codes == 10)
     # What no value may hold, checked over the whole block at once: a "<" but the one
     # opening each line; a control character but tab (a CR only ending a line); U+FFFE,
-    # U+FFFF. Every "&" must start an entity (counted below, among the values).
+    # U+FFFF. (Every "&" must start an entity: searched for among the values, below.)
     odd_bytes = data.translate(None, _ORDINARY)
     if odd_bytes.count(b"<") != len(ends) or odd_bytes.count(b"\n") != len(ends):
         return None
-    if len(odd_bytes) != 2 * len(ends) + odd_bytes.count(b"\t"):
-        returns = odd_bytes.count(b"\r")
-        if returns and np.count_nonzero(codes[ends[ends > 0] - 1] == 13) != returns:
-            return None
-        if b"\xef" in odd_bytes:
-            at = np.flatnonzero(codes[:-2] == 0xEF)
-            if ((codes[at + 1] == 0xBF) & (codes[at + 2] >= 0xBE)).any():
-                return None
-        if len(odd_bytes) != 2 * len(ends) + odd_bytes.count(b"\t") + returns + odd_bytes.count(
-            b"\xef"
-        ):
+    returns, leads = odd_bytes.count(b"\r"), odd_bytes.count(b"\xef")
+    if len(odd_bytes) != 2 * len(ends) + odd_bytes.count(b"\t") + returns + leads:
+        return None
+    if returns and np.count_nonzero(codes[ends[ends > 0] - 1] == 13) != returns:
+        return None
+    if leads:
+        at = np.flatnonzero(codes[:-2] == 0xEF)
+        if ((codes[at + 1] == 0xBF) & (codes[at + 2] >= 0xBE)).any():
             return None
     offsets = np.empty(len(ends) + 1, np.int32)
     offsets[0] = 0

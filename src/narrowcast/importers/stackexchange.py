@@ -99,8 +99,9 @@ beer dump do); they are kept, with the target the store cannot fill left null.
 
 Dumps are written one ``<row .../>`` a line. A file laid out so is read a block of lines at
 a time by :mod:`narrowcast.importers._rowxml`, which splits every line at its quotes in
-Arrow's compute kernels and checks each piece against the XML grammar; the events of
-Posts, Comments and Votes are then built a column at a time, and a block with a row that
+Arrow's compute kernels and checks each piece against the XML grammar; the rows of Users,
+Posts, Comments and Votes are then built a column at a time (PostHistory's revisions are
+gathered row by row from its columns), and a block with a row that
 cannot become an event (a missing or malformed field) goes row by row through the same
 checks as below, so that its error or its skipping is the same. Anything not laid out so
 (a file, or from some line on) is read by expat directly (the parser under
@@ -195,6 +196,8 @@ _NOT_UTF8 = {
 }
 #: What JSON escapes in a text (of what an XML value can hold), the backslash first.
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+#: An integer as ``_is_int`` accepts it.
+_INTEGER = r"^-?[0-9]+$"
 #: How dumps write times; values written otherwise go the row by row way (fromisoformat).
 _DUMP_TS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
 _EPOCH = datetime(1970, 1, 1)
@@ -605,7 +608,7 @@ def _assemble(
             else:
                 arrays.append(pa.array(values, f.type))
         elif f.name in constant:
-            arrays.append(pa.array([constant[f.name]] * n, f.type))
+            arrays.append(_repeat(constant[f.name], n).cast(f.type))
         else:
             arrays.append(pa.nulls(n, f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -875,7 +878,7 @@ def _json_objects(
     quoted = pc.binary_join_element_wise('"', quoted, '"', "")
     numeric = np.isin(code, [codes[n] for n in counts if n in codes])
     if numeric.any():
-        numeric &= pc.fill_null(pc.match_substring_regex(values, r"^-?[0-9]+$"), False).to_numpy(
+        numeric &= pc.fill_null(pc.match_substring_regex(values, _INTEGER), False).to_numpy(
             zero_copy_only=False
         )
     if numeric.any():
@@ -894,7 +897,8 @@ def _json_objects(
 
 def _optional_ints(column: pa.StringArray) -> bool:
     """Whether every value present is an integer, written as ``_is_int`` accepts."""
-    return bool(pc.all(pc.match_substring_regex(column, r"^-?[0-9]+$")).as_py() is not False)
+    # None where every value is null: none present, none wrong.
+    return pc.all(pc.match_substring_regex(column, _INTEGER)).as_py() is not False
 
 
 def _timestamps(column: pa.StringArray) -> pa.Array | None:
@@ -902,7 +906,7 @@ def _timestamps(column: pa.StringArray) -> pa.Array | None:
     None if one is missing or written otherwise."""
     if column.null_count:
         return None
-    if not pc.all(pc.match_substring_regex(column, _DUMP_TS)).as_py() and len(column):
+    if not pc.all(pc.match_substring_regex(column, _DUMP_TS)).as_py():
         return None
     try:
         return pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
@@ -916,6 +920,7 @@ def _joined(prefix: str, column: pa.StringArray) -> pa.StringArray:
 
 
 def _repeat(value: Any, n: int) -> pa.Array:
+    """``value`` ``n`` times."""
     return pa.array([value]).take(pa.array(np.zeros(n, np.int64)))
 
 
