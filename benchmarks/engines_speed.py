@@ -15,7 +15,9 @@ With ``--store``, an existing store is scored instead (at 100M events its load a
 a quarter of an hour). CPU time is the user and system time of the scoring process and
 every child it waited for, so a run on a shared machine still says how much work it was.
 Spark's stages are timed from the runner's progress calls: each line is the time until that
-step's result was materialised (PageRank steps summed per graph).
+step's result was materialised (PageRank steps summed per graph). Each step is also written
+to standard error as it ends, beside the scoring process's own messages (Spark's log), so
+that a run of hours shows where it is and, if it stops, why.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def progress(step):
     now = time.perf_counter()
     name = re.sub(r"_r[0-9]+$", "_pagerank_steps", step)
     stages[name] = stages.get(name, 0.0) + now - last[0]
+    print(f"  [{engine} {now - t:8.1f} s] {step} ({now - last[0]:.1f} s)", file=sys.stderr,
+          flush=True)
     last[0] = now
 t = time.perf_counter()
 options = {"spark_master": master} if engine == "spark" else {}
@@ -101,7 +105,6 @@ def _run(code: str, *args: str) -> dict:
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
     )
     peak = [0.0]
@@ -114,11 +117,11 @@ def _run(code: str, *args: str) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
-    out, err = proc.communicate()
+    out, _ = proc.communicate()
     watcher.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark step failed:\n{err[-3000:]}")
+        raise SystemExit(f"benchmark step failed (exit {proc.returncode}); its messages are above")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_mb"] = peak[0]
     result["cpu_seconds"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
