@@ -4,6 +4,7 @@ memory, with Spark's time per stage (for estimating a cluster's).
     python benchmarks/engines_speed.py                          # 1M and 10M events
     python benchmarks/engines_speed.py --sizes 1000000 --spark-master 'local[2]'
     python benchmarks/engines_speed.py --store big.duckdb --engines spark   # a store made before
+    python benchmarks/engines_speed.py --spark-conf spark.sql.shuffle.partitions=200
 
 For each size, a synthetic community (``narrowcast.synthetic``, seed 0) is loaded into a
 fresh store, then scored, each engine in its own process: ``narrowcast.score(db)`` and
@@ -46,7 +47,7 @@ print(json.dumps({"rows": r.events_added, "seconds": time.perf_counter() - t}))
 _SCORE = """
 import json, re, sys, time
 import narrowcast
-engine, master = sys.argv[2], sys.argv[3]
+engine, master, conf = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 stages, last = {}, [time.perf_counter()]
 def progress(step):
     now = time.perf_counter()
@@ -56,7 +57,7 @@ def progress(step):
           flush=True)
     last[0] = now
 t = time.perf_counter()
-options = {"spark_master": master} if engine == "spark" else {}
+options = {"spark_master": master, "spark_conf": conf} if engine == "spark" else {}
 s = narrowcast.score(sys.argv[1], engine=engine, progress=progress, **options)
 print(json.dumps({"events": s.run["events"], "seconds": time.perf_counter() - t,
                   "stages": stages}))
@@ -134,36 +135,50 @@ def main() -> None:
     )
     ap.add_argument("--sizes", nargs="+", type=int, default=[1_000_000, 10_000_000])
     ap.add_argument("--spark-master", default="local[*]")
+    ap.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Spark configuration for the Spark runs (repeatable)",
+    )
     ap.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--store", type=Path, default=None, help="score this store; skip loading")
     args = ap.parse_args()
+    conf = {}
+    for item in args.spark_conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            ap.error(f"--spark-conf {item!r}: expected KEY=VALUE")
+        conf[key] = value
     print(
         f"# narrowcast engines benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"Spark master {args.spark_master}",
+        f"Spark master {args.spark_master}" + "".join(f", {k}={v}" for k, v in conf.items()),
         flush=True,
     )
     if args.store is not None:
         if not args.store.exists():
             raise SystemExit(f"{args.store}: no such store")
-        _score(args.store, args.engines, args.spark_master)
+        _score(args.store, args.engines, args.spark_master, conf)
         return
     with tempfile.TemporaryDirectory(prefix="narrowcast-bench-", dir=args.workdir) as tmp:
         for size in args.sizes:
-            _compare(Path(tmp) / f"synthetic-{size}.duckdb", size, args.engines, args.spark_master)
+            db = Path(tmp) / f"synthetic-{size}.duckdb"
+            _compare(db, size, args.engines, args.spark_master, conf)
 
 
-def _compare(db: Path, size: int, engines: list[str], master: str) -> None:
+def _compare(db: Path, size: int, engines: list[str], master: str, conf: dict[str, str]) -> None:
     load = _run(_LOAD, str(db), str(size))
     print(f"load    {load['rows']:>12,} events  {load['seconds']:8.1f} s", flush=True)
-    _score(db, engines, master)
+    _score(db, engines, master, conf)
     db.unlink()
 
 
-def _score(db: Path, engines: list[str], master: str) -> None:
+def _score(db: Path, engines: list[str], master: str, conf: dict[str, str]) -> None:
     for engine in engines:
-        sc = _run(_SCORE, str(db), engine, master)
+        sc = _run(_SCORE, str(db), engine, master, json.dumps(conf))
         print(
             f"{engine:7s} {sc['events']:>12,} events  {sc['seconds']:8.1f} s  "
             f"peak {sc['peak_mb']:8,.0f} MB  cpu {sc['cpu_seconds']:8.1f} s",
