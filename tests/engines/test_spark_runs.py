@@ -144,3 +144,56 @@ def test_float_literals_are_doubles_on_spark(spark):
         assert whole.column("third").to_pylist() == [1.0 / 3, 1.0 / 3]
     finally:
         runner.close()
+
+
+def test_a_large_log_gets_a_shuffle_partition_per_half_million_events():
+    from narrowcast.engines.spark import EVENTS_PER_PARTITION, shuffle_partitions
+
+    assert EVENTS_PER_PARTITION == 500_000
+    assert shuffle_partitions(0, 4) == 4
+    assert shuffle_partitions(1_000_000, 4) == 4  # two per core holds for a small log
+    assert shuffle_partitions(2_000_001, 4) == 5
+    assert shuffle_partitions(100_000_000, 4) == 200
+
+
+def test_reading_a_log_sets_the_shuffle_partitions_narrowcast_chose(
+    spark, community, tmp_path, monkeypatch
+):
+    """Where narrowcast chose the shuffle partitions (local mode, none given), reading the
+    log sets them by its size; a number the caller gave is left as it is."""
+    import narrowcast.engines.spark as engine
+    from narrowcast.distributed import export_events
+
+    with Store(community, read_only=True) as store:
+        export_events(store, tmp_path / "events")
+        events = store.info()["events"]
+    monkeypatch.setattr(engine, "EVENTS_PER_PARTITION", 100)
+    spark.conf.unset(engine._FEWEST_PARTITIONS)  # as session() leaves a number given
+    given = spark.conf.get("spark.sql.shuffle.partitions")
+    runner = engine.SparkRunner(spark)
+    try:
+        runner.read_events(str(tmp_path / "events"))  # the caller's number: kept
+        assert spark.conf.get("spark.sql.shuffle.partitions") == given
+        spark.conf.set(engine._FEWEST_PARTITIONS, "2")
+        runner.read_events(str(tmp_path / "events"))
+        assert spark.conf.get("spark.sql.shuffle.partitions") == str(-(-events // 100))
+    finally:
+        runner.close()
+        spark.conf.unset(engine._FEWEST_PARTITIONS)
+        spark.conf.set("spark.sql.shuffle.partitions", given)
+
+
+def test_the_session_marks_only_the_shuffle_partitions_it_chose(spark):
+    import narrowcast.engines.spark as engine
+
+    given = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        chosen = engine.session("local[2]")  # the running session, narrowcast's defaults
+        assert chosen.conf.get(engine._FEWEST_PARTITIONS) == "4"
+        assert chosen.conf.get("spark.sql.shuffle.partitions") == "4"
+        mine = engine.session("local[2]", {"spark.sql.shuffle.partitions": "3"})
+        assert mine.conf.get(engine._FEWEST_PARTITIONS, None) is None
+        assert mine.conf.get("spark.sql.shuffle.partitions") == "3"
+    finally:
+        spark.conf.unset(engine._FEWEST_PARTITIONS)
+        spark.conf.set("spark.sql.shuffle.partitions", given)

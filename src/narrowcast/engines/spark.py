@@ -69,8 +69,9 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None) ->
         was given when running under it, else ``local[*]``.
     conf
         Spark configuration passed through (``spark.executor.memory`` and the like). In
-        local mode narrowcast's defaults are: two shuffle partitions per core and a driver
-        of half the machine's memory (at most 16 GB), as the driver is the whole engine.
+        local mode narrowcast's defaults are: a driver of half the machine's memory (at most
+        16 GB), as the driver is the whole engine, and two shuffle partitions per core, more
+        for a large log (:func:`shuffle_partitions`, set when the log is read).
     """
     from pyspark.sql import SparkSession
 
@@ -86,20 +87,46 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None) ->
     if master is not None and master.startswith("local"):
         cores = _local_cores(master)
         settings["spark.sql.shuffle.partitions"] = str(2 * cores)
+        settings[_FEWEST_PARTITIONS] = str(2 * cores)
         settings["spark.ui.enabled"] = "false"
         settings["spark.ui.showConsoleProgress"] = "false"
         settings["spark.driver.memory"] = f"{_half_memory_mb()}m"
     settings.update(conf or {})
+    if "spark.sql.shuffle.partitions" in (conf or {}):
+        settings.pop(_FEWEST_PARTITIONS, None)  # the caller's number holds
     builder = SparkSession.builder.appName("narrowcast")
     if master is not None:
         builder = builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    if _FEWEST_PARTITIONS not in settings:  # a running session may carry an earlier one
+        spark.conf.unset(_FEWEST_PARTITIONS)
     # Spark's own warnings (a window over everyone "moves all data to a single partition":
     # percentiles rank the whole community, by design) would drown narrowcast's output.
     spark.sparkContext.setLogLevel(conf.get("spark.log.level", "ERROR") if conf else "ERROR")
     return spark
+
+
+#: Events per shuffle partition that narrowcast aims at in local mode (see
+#: :func:`shuffle_partitions`).
+EVENTS_PER_PARTITION = 500_000
+# Set by :func:`session` where narrowcast chose the shuffle partitions: their fewest.
+_FEWEST_PARTITIONS = "spark.narrowcast.fewestShufflePartitions"
+
+
+def shuffle_partitions(events: int, fewest: int) -> int:
+    """Shuffle partitions for a log of ``events`` in local mode: ``fewest`` (two per core),
+    or one per :data:`EVENTS_PER_PARTITION` events where that is more.
+
+    Few partitions keep a small log's hundred-odd jobs cheap; a large log needs more, or
+    each task's share outgrows its memory and spills (benchmarks/RESULTS.md: at 100M
+    events the tie totals took three times as long with 4 partitions as with 200).
+
+    >>> shuffle_partitions(1_000_000, 4), shuffle_partitions(100_000_000, 4)
+    (4, 200)
+    """
+    return max(fewest, -(-events // EVENTS_PER_PARTITION))
 
 
 def _local_cores(master: str) -> int:
@@ -202,6 +229,10 @@ class SparkRunner:
                 keyed = people.select(F.col("id").alias(col), F.col("key").alias(f"_{col}"))
                 df = df.join(keyed, col, "left").drop(col).withColumnRenamed(f"_{col}", col)
             df = df.select(*INPUT_COLUMNS)
+        fewest = self.session.conf.get(_FEWEST_PARTITIONS, None)
+        if fewest is not None:
+            partitions = shuffle_partitions(self.session.read.parquet(*paths).count(), int(fewest))
+            self.session.conf.set("spark.sql.shuffle.partitions", str(partitions))
         return self._register(df, "events")
 
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
