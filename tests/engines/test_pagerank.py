@@ -185,3 +185,21 @@ def test_degree_teleport_gives_a_closed_pair_little():
     r = dict(zip(nodes.tolist(), ranks.tolist(), strict=True))
     assert r[1] + r[2] == pytest.approx(2 / 8)
     assert r[3] + r[4] + r[5] == pytest.approx(6 / 8)
+
+
+def test_the_loop_keeps_only_its_last_ranks():
+    """Each step's ranks are read by the next step alone: the loop drops them, and its
+    graph, as it goes, so that a hundred steps do not hold a hundred tables."""
+    edges = [(0, 1, 1.0), (1, 2, 2.0), (2, 0, 1.0), (2, 3, 1.0)]
+    runner, table = _runner(edges, "tables")
+    ranks = _as_dict(runner.to_arrow(pagerank_loop(runner, table, "pr")))
+    assert ranks == pytest.approx(_sparse(edges), abs=CLOSE)
+    temp = [
+        r[0]
+        for r in runner.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary"
+        ).fetchall()
+    ]
+    assert len([t for t in temp if t.split("_")[-1].startswith("r")]) == 1, temp
+    assert not [t for t in temp if t.endswith(("_links", "_nodes"))], temp
+    runner.close()

@@ -197,3 +197,29 @@ def test_the_session_marks_only_the_shuffle_partitions_it_chose(spark):
     finally:
         spark.conf.unset(engine._FEWEST_PARTITIONS)
         spark.conf.set("spark.sql.shuffle.partitions", given)
+
+
+def test_the_spark_runner_frees_the_tables_it_no_longer_needs(spark):
+    """A local checkpoint's blocks outlive ``unpersist``: the runner frees them itself,
+    for each PageRank step's ranks as the loop moves on and for everything at close."""
+    import pyarrow as pa
+
+    from narrowcast.engines.spark import SparkRunner
+    from narrowcast.measures.score import pagerank_loop
+
+    def held() -> int:
+        return spark.sparkContext._jsc.getPersistentRDDs().size()
+
+    before = held()
+    runner = SparkRunner(spark)
+    try:
+        edges = runner.from_arrow(
+            pa.table({"src": [0, 1, 2, 2], "dst": [1, 2, 0, 3], "weight": [1.0, 2.0, 1.0, 1.0]}),
+            "edges",
+        )
+        ranks = runner.to_arrow(pagerank_loop(runner, edges, "pr"))
+        assert ranks.num_rows == 4
+        assert held() == before + 2  # the edges and the last step's ranks
+    finally:
+        runner.close()
+    assert held() == before

@@ -313,6 +313,18 @@ class DuckDBRunner:
             self.con.execute(f"ATTACH '{path}' AS {self._scratch} (READ_WRITE)").fetchall()
         self.con.execute(f'CREATE OR REPLACE TABLE {self._scratch}."{table}" AS {sql}').fetchall()
 
+    def drop(self, table: ir.Table) -> None:
+        """Drop an intermediate table once the steps asked for before have run."""
+        self._submit(self._drop, table.op().name)
+
+    def _drop(self, table: str) -> None:
+        if self.scratch:
+            self.con.execute(f'DROP TABLE IF EXISTS {self._scratch}."{table}"').fetchall()
+        else:
+            self.con.execute(f'DROP TABLE IF EXISTS temp.main."{table}"').fetchall()
+            if table in self._temp:
+                self._temp.remove(table)
+
     def sql_name(self, table: ir.Table) -> str:
         """The SQL name of an intermediate table this runner made, for plain SQL on ``con``
         while the runner is open; the steps asked for are run first."""

@@ -69,6 +69,9 @@ class Runner(Protocol):
         """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``),
         teleport as in :func:`~narrowcast.measures.network.pagerank_graph`."""
 
+    def drop(self, table: ir.Table) -> None:
+        """Free a table :meth:`materialize` made that nothing will read again."""
+
 
 @dataclass
 class Measured:
@@ -111,9 +114,12 @@ def pagerank_loop(
             change = float(runner.scalar((j.pagerank - j.pagerank_right).abs().sum()))
             if progress is not None:
                 progress(step)
+        runner.drop(ranks)  # each step's ranks are read by the next step alone
         ranks = new
         if stops(step, change, tol=tol):
             break
+    runner.drop(links)
+    runner.drop(nodes)
     return ranks.select("node", "pagerank")
 
 
