@@ -223,3 +223,42 @@ def test_the_spark_runner_frees_the_tables_it_no_longer_needs(spark):
     finally:
         runner.close()
     assert held() == before
+
+
+def test_a_pagerank_step_on_spark_leaves_the_links_where_they_are(spark):
+    """The links are kept partitioned and sorted by source, so a step's join neither
+    shuffles nor sorts them: what moves is the ranks (a row per node) to the links, and the
+    rank flowing along them to each node."""
+    import pyarrow as pa
+
+    from narrowcast.engines.spark import SparkRunner
+    from narrowcast.measures.network import initial_ranks, pagerank_graph, pagerank_step
+
+    given = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "4")
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")  # joined as large tables are
+    runner = SparkRunner(spark)
+    try:
+        edges = runner.from_arrow(
+            pa.table({"src": [0, 1, 2, 2, 3], "dst": [1, 2, 0, 3, 0], "weight": [1.0] * 5}),
+            "edges",
+        )
+        nodes, links = pagerank_graph(edges)
+        links = runner.materialize(links, "links", by="src")
+        ranks = runner.materialize(
+            initial_ranks(runner.materialize(nodes, "nodes")), "r0", by="node"
+        )
+        step = runner.materialize(pagerank_step(links, ranks), "r1")
+        plan = str(
+            spark.sql(runner.ibis.compile(pagerank_step(links, step)))
+            ._jdf.queryExecution()
+            .executedPlan()
+            .toString()
+        )
+        assert "Exchange hashpartitioning(src" not in plan, plan
+        assert "Sort [src" not in plan, plan
+        assert "Exchange hashpartitioning(node" in plan, plan  # the flow, summed per node
+    finally:
+        runner.close()
+        spark.conf.set("spark.sql.shuffle.partitions", given)
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")

@@ -223,7 +223,8 @@ class DuckDBRunner:
         ).fetchall()
         return [r[0] for r in rows if r[0] not in ("seq", "import_id")]
 
-    def materialize(self, expr: ir.Table, name: str) -> ir.Table:
+    def materialize(self, expr: ir.Table, name: str, *, by: str | None = None) -> ir.Table:
+        # ``by`` is for engines that partition tables; DuckDB's joins do not need it.
         table = self._prefix + name
         sql = str(self.ibis.compile(expr))
         self._release(expr)

@@ -59,8 +59,13 @@ __all__ = ["Measured", "Runner", "measure", "pagerank_loop"]
 class Runner(Protocol):
     """What the pipeline needs from an engine."""
 
-    def materialize(self, expr: ir.Table, name: str) -> ir.Table:
-        """Compute ``expr`` once and return a table that reads the result."""
+    def materialize(self, expr: ir.Table, name: str, *, by: str | None = None) -> ir.Table:
+        """Compute ``expr`` once and return a table that reads the result.
+
+        ``by`` names a column the next steps join on: an engine may keep the rows of one
+        value together (Spark partitions and sorts by it, so those joins need not shuffle
+        the table again).
+        """
 
     def scalar(self, expr: ir.Scalar) -> object:
         """Compute a single value."""
@@ -99,11 +104,11 @@ def pagerank_loop(
     """
     nodes, links = pagerank_graph(edges, teleport)
     nodes = runner.materialize(nodes, f"{name}_nodes")
-    links = runner.materialize(links, f"{name}_links")
+    links = runner.materialize(links, f"{name}_links", by="src")  # joined on src each step
     n = int(runner.scalar(nodes.count()))
     if n == 0:
         return nodes.select("node", pagerank=ibis.literal(0.0))
-    ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0")
+    ranks = runner.materialize(initial_ranks(nodes), f"{name}_r0", by="node")
     step = 0
     while True:
         step += 1
