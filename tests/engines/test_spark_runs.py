@@ -262,3 +262,41 @@ def test_a_pagerank_step_on_spark_leaves_the_links_where_they_are(spark):
         runner.close()
         spark.conf.set("spark.sql.shuffle.partitions", given)
         spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+
+
+def test_the_pagerank_loop_takes_the_fewest_partitions_narrowcast_would_choose(spark):
+    """Without adaptive execution nothing merges small partitions, so the loop runs on the
+    fewest where narrowcast chose the number; the session's settings come back after."""
+    import pyarrow as pa
+
+    import narrowcast.engines.spark as engine
+
+    given = spark.conf.get("spark.sql.shuffle.partitions")
+    adaptive = spark.conf.get("spark.sql.adaptive.enabled")
+    seen: set[tuple[str, str]] = set()
+
+    def progress(_: str) -> None:
+        seen.add(
+            (
+                spark.conf.get("spark.sql.shuffle.partitions"),
+                spark.conf.get("spark.sql.adaptive.enabled"),
+            )
+        )
+
+    spark.conf.set("spark.sql.shuffle.partitions", "7")
+    spark.conf.set(engine._FEWEST_PARTITIONS, "2")
+    runner = engine.SparkRunner(spark)
+    try:
+        edges = runner.from_arrow(
+            pa.table({"src": [0, 1, 2], "dst": [1, 2, 0], "weight": [1.0, 1.0, 1.0]}), "edges"
+        )
+        runner.progress = progress
+        ranks = runner.to_arrow(runner.pagerank(edges, "pr"))
+        assert sorted(ranks.column("pagerank").to_pylist()) == pytest.approx([1 / 3] * 3)
+        assert seen == {("2", "false")}
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "7"
+        assert spark.conf.get("spark.sql.adaptive.enabled") == adaptive
+    finally:
+        runner.close()
+        spark.conf.unset(engine._FEWEST_PARTITIONS)
+        spark.conf.set("spark.sql.shuffle.partitions", given)
