@@ -86,14 +86,13 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None) ->
         master = "local[*]"
     if master is not None and master.startswith("local"):
         cores = _local_cores(master)
-        settings["spark.sql.shuffle.partitions"] = str(2 * cores)
-        settings[_FEWEST_PARTITIONS] = str(2 * cores)
+        settings[_PARTITIONS] = str(2 * cores)
+        if _PARTITIONS not in (conf or {}):  # the caller's number holds
+            settings[_FEWEST_PARTITIONS] = str(2 * cores)
         settings["spark.ui.enabled"] = "false"
         settings["spark.ui.showConsoleProgress"] = "false"
         settings["spark.driver.memory"] = f"{_half_memory_mb()}m"
     settings.update(conf or {})
-    if "spark.sql.shuffle.partitions" in (conf or {}):
-        settings.pop(_FEWEST_PARTITIONS, None)  # the caller's number holds
     builder = SparkSession.builder.appName("narrowcast")
     if master is not None:
         builder = builder.master(master)
@@ -202,7 +201,7 @@ class SparkRunner:
 
         paths = [paths] if isinstance(paths, str) else list(paths)
         try:
-            df = self.session.read.parquet(*paths)
+            df = read = self.session.read.parquet(*paths)
         except AnalysisException as err:
             raise InputError(", ".join(paths), _first_line(err)) from err
         missing = [c for c in INPUT_COLUMNS if c not in df.columns]
@@ -232,8 +231,8 @@ class SparkRunner:
             df = df.select(*INPUT_COLUMNS)
         fewest = self.session.conf.get(_FEWEST_PARTITIONS, None)
         if fewest is not None:
-            partitions = shuffle_partitions(self.session.read.parquet(*paths).count(), int(fewest))
-            self.session.conf.set("spark.sql.shuffle.partitions", str(partitions))
+            partitions = shuffle_partitions(read.count(), int(fewest))
+            self.session.conf.set(_PARTITIONS, str(partitions))
         return self._register(df, "events")
 
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
@@ -248,7 +247,7 @@ class SparkRunner:
         self.ibis._register_in_memory_tables(expr)
         df = self.session.sql(self.ibis.compile(expr))
         if by is not None:
-            partitions = int(self.session.conf.get("spark.sql.shuffle.partitions"))
+            partitions = int(self.session.conf.get(_PARTITIONS))
             df = df.repartition(partitions, by).sortWithinPartitions(by)
         return self._register(df.localCheckpoint(eager=True), name)
 
