@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -224,6 +225,9 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
             declared.append(made := super().materialize(expr, name))
             return made
 
+        def drop(self, table: ir.Table) -> None:
+            pass  # kept, to be compared below
+
     with Store(db, create=False) as store:
         runner = Recording(store.con)
         try:
@@ -235,3 +239,50 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
                 assert runner.ibis.table(name).schema() == table.schema(), name
         finally:
             runner.close()
+
+
+@pytest.mark.parametrize("scratch", [False, True], ids=["temporary", "scratch-file"])
+def test_the_measures_leave_only_their_results_and_the_ranks(tmp_path: Path, scratch: bool) -> None:
+    """Each intermediate table is dropped once the steps that read it are asked for: after
+    a whole run the runner holds the people, the ties and the two PageRanks' ranks (which
+    are a row per person), and the results read the same as when nothing was dropped."""
+    import narrowcast
+    from narrowcast.measures.params import Params
+    from narrowcast.measures.score import measure
+    from narrowcast.store import Store
+
+    db = tmp_path / "s.duckdb"
+    narrowcast.demo(events=5_000, seed=3, db=db, score=False)
+
+    class Keeping(DuckDBRunner):
+        def drop(self, table: ir.Table) -> None:
+            pass
+
+    results = []
+    with Store(db, create=False) as store:
+        for kind in (DuckDBRunner, Keeping):
+            runner = kind(store.con, scratch=scratch)
+            try:
+                measured = measure(runner.events(), Params(), runner)
+                results.append(
+                    (
+                        runner.to_arrow(measured.people.order_by("person")),
+                        runner.to_arrow(measured.ties.order_by(["lo", "hi"])),
+                    )
+                )
+                where = f"database_name = '{runner._scratch}'" if scratch else "temporary"
+                left = {
+                    name.removeprefix(runner._prefix)
+                    for (name,) in store.con.execute(
+                        f"SELECT table_name FROM duckdb_tables() WHERE {where}"
+                    ).fetchall()
+                }
+            finally:
+                runner.close()
+            if kind is DuckDBRunner:
+                assert left == {"people", "ties", "network", "mutual"}
+            else:
+                assert len(left) > 15
+    for dropped, kept in zip(results[0], results[1], strict=True):
+        # equal but for the order of floating-point sums in DuckDB's parallel aggregates
+        pd.testing.assert_frame_equal(dropped.to_pandas(), kept.to_pandas(), rtol=1e-12)

@@ -321,6 +321,9 @@ class DuckDBRunner:
     def _drop(self, table: str) -> None:
         if self.scratch:
             self.con.execute(f'DROP TABLE IF EXISTS {self._scratch}."{table}"').fetchall()
+            # A dropped table's blocks are free for the next tables only after a checkpoint
+            # (the scratch file's peak at 1M events held to 100 MB: 244-253 -> 208-211 MB).
+            self.con.execute(f"CHECKPOINT {self._scratch}").fetchall()
         else:
             self.con.execute(f'DROP TABLE IF EXISTS temp.main."{table}"').fetchall()
             if table in self._temp:

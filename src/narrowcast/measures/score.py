@@ -173,6 +173,9 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
             for part, expr in tie_value(feats, side, public).items():
                 values[f"{part}_to{tag}"] = expr
     ties = runner.materialize(feats.mutate(**values), "ties")
+    # Each intermediate table is dropped once the last step that reads it has been asked
+    # for: at 100M events they are tens of GB, in memory or on the engine's disk.
+    _drop(runner, totals, emb)
 
     side = runner.materialize(sides(ties), "sides")
     engagement = side.filter(side.given > 0).select(
@@ -203,10 +206,12 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         params.strong_tie,
     )
     rel = runner.materialize(rel, "relational_parts")
+    _drop(runner, steps, thanked, standing)
     texts = as_of(events, moment)
     texts = texts.filter(texts.text.notnull()).mutate(t=seconds(texts.ts))
     echoed = runner.materialize(echoes(ev, texts), "echoes")
     bro = runner.materialize(broadcast_parts(ev, itm, side, network, echoed), "broadcast_parts")
+    _drop(runner, ev, itm, side, echoed)
 
     everyone = rel.select("person").union(bro.select("person")).distinct()
     p = left_join(everyone, rel, "person")
@@ -216,20 +221,33 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         for c in (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)
         if c not in ("listening", "appreciated_giving")
     }
-    p = runner.materialize(p.mutate(**fill), "people_raw")
+    raw = runner.materialize(p.mutate(**fill), "people_raw")
+    _drop(runner, rel, bro)
     pct = runner.materialize(
-        percentiles(p, "person", (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)), "percentiles"
+        percentiles(raw, "person", (*BROADCAST_COMPONENTS, *RELATIONAL_COMPONENTS)),
+        "percentiles",
     )
-    p = runner.materialize(left_join(p, pct, "person"), "people_pct")
-    p = p.mutate(
-        broadcast_raw=blend(p, BROADCAST_WEIGHTS),
-        # Relational credit asks for a relationship: at least one mutual tie with someone who
-        # relates to others too. Likes to strangers, a ring of nods or a closed pair of
-        # accounts answering each other earn nothing, however busy.
-        relational_raw=blend(p, RELATIONAL_WEIGHTS) * saturate(p.anchored.fill_null(0), 1.0),
+    ranked = runner.materialize(left_join(raw, pct, "person"), "people_pct")
+    _drop(runner, raw, pct)
+    blended = runner.materialize(
+        ranked.mutate(
+            broadcast_raw=blend(ranked, BROADCAST_WEIGHTS),
+            # Relational credit asks for a relationship: at least one mutual tie with someone
+            # who relates to others too. Likes to strangers, a ring of nods or a closed pair
+            # of accounts answering each other earn nothing, however busy.
+            relational_raw=blend(ranked, RELATIONAL_WEIGHTS)
+            * saturate(ranked.anchored.fill_null(0), 1.0),
+        ),
+        "people_blend",
     )
-    p = runner.materialize(p, "people_blend")
-    ranks = percentiles(p, "person", ("broadcast_raw", "relational_raw"))
-    ranks = ranks.rename(broadcast="broadcast_raw_pct", relational="relational_raw_pct")
-    people = runner.materialize(left_join(p, ranks, "person"), "people")
+    _drop(runner, ranked)
+    scores = percentiles(blended, "person", ("broadcast_raw", "relational_raw"))
+    scores = scores.rename(broadcast="broadcast_raw_pct", relational="relational_raw_pct")
+    people = runner.materialize(left_join(blended, scores, "person"), "people")
+    _drop(runner, blended)
     return Measured(people=people, ties=ties, as_of=moment, params=params)
+
+
+def _drop(runner: Runner, *tables: ir.Table) -> None:
+    for table in tables:
+        runner.drop(table)
