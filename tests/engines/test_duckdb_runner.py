@@ -208,6 +208,13 @@ def test_a_pagerank_nothing_reads_does_not_hold_up_closing() -> None:
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
 
 
+class _Keeping(DuckDBRunner):
+    """A runner that drops nothing: every intermediate table stays to the end."""
+
+    def drop(self, table: ir.Table) -> None:
+        pass
+
+
 def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_path: Path) -> None:
     """The whole pipeline on a synthetic community: each intermediate table DuckDB made
     has exactly the column types the runner declared for it in advance."""
@@ -220,13 +227,10 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
     narrowcast.demo(events=5_000, seed=3, db=db, score=False)
     declared: list[ir.Table] = []
 
-    class Recording(DuckDBRunner):
+    class Recording(_Keeping):  # every table kept, to be compared below
         def materialize(self, expr: ir.Table, name: str) -> ir.Table:
             declared.append(made := super().materialize(expr, name))
             return made
-
-        def drop(self, table: ir.Table) -> None:
-            pass  # kept, to be compared below
 
     with Store(db, create=False) as store:
         runner = Recording(store.con)
@@ -254,13 +258,9 @@ def test_the_measures_leave_only_their_results_and_the_ranks(tmp_path: Path, scr
     db = tmp_path / "s.duckdb"
     narrowcast.demo(events=5_000, seed=3, db=db, score=False)
 
-    class Keeping(DuckDBRunner):
-        def drop(self, table: ir.Table) -> None:
-            pass
-
     results = []
     with Store(db, create=False) as store:
-        for kind in (DuckDBRunner, Keeping):
+        for kind in (DuckDBRunner, _Keeping):
             runner = kind(store.con, scratch=scratch)
             try:
                 measured = measure(runner.events(), Params(), runner)
