@@ -154,7 +154,23 @@ def test_received_teleport_leaves_accounts_nobody_points_to_without_rank():
     assert r[1] == pytest.approx(0.5) and r[3] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("teleport", ["received", "degree"])
+def test_trusted_received_teleport_lands_by_the_largest_trust_pointing():
+    """a and b point at each other, trust 1 each; c and d point at each other, trust 0.25
+    each (fresh accounts). Two closed pairs: each keeps its teleport share, 1 / 1.25 and
+    0.25 / 1.25. Without trust the two pairs would be alike, half each. A repeated edge
+    counts its largest trust once: d -> c again with trust 0.1 changes nothing."""
+    src = np.array([1, 2, 3, 4, 4])
+    dst = np.array([2, 1, 4, 3, 3])
+    trust = np.array([1.0, 1.0, 0.25, 0.25, 0.1])
+    nodes, ranks = pagerank_sparse(src, dst, np.ones(5), teleport="received", trust=trust)
+    r = dict(zip(nodes.tolist(), ranks.tolist(), strict=True))
+    assert r[1] + r[2] == pytest.approx(0.8)
+    assert r[3] + r[4] == pytest.approx(0.2)
+    nodes, ranks = pagerank_sparse(src[:4], dst[:4], np.ones(4), teleport="received")
+    assert ranks.tolist() == pytest.approx([0.25] * 4)
+
+
+@pytest.mark.parametrize("teleport", ["received", "trusted", "degree"])
 def test_each_teleport_is_the_same_in_both_kernels(teleport):
     """Both kernels check the change every CHECK_EVERY steps and stop at the same one, so
     they agree to rounding, not merely to the tolerance."""
@@ -162,17 +178,24 @@ def test_each_teleport_is_the_same_in_both_kernels(teleport):
     src, dst = rng.integers(0, 60, 200), rng.integers(0, 60, 200)
     keep = src != dst
     src, dst, w = src[keep], dst[keep], rng.random(keep.sum())
-    nodes, sparse = pagerank_sparse(src, dst, w, teleport=teleport)
+    columns = {"src": src, "dst": dst, "weight": w}
+    trust = None
+    if teleport == "trusted":  # received, by the trust of those pointing (one per source)
+        teleport, trust = "received", rng.random(60)[src]
+        columns["trust"] = trust
+    nodes, sparse = pagerank_sparse(src, dst, w, teleport=teleport, trust=trust)
     con = duckdb.connect()
-    con.register("e", pa.table({"src": src, "dst": dst, "weight": w}))
+    con.register("e", pa.table(columns))
     con.execute("CREATE TABLE edges AS SELECT * FROM e")
-    runner = DuckDBRunner(con, kernel="tables")
-    table = runner.to_arrow(runner.pagerank(runner.ibis.table("edges"), "t", teleport=teleport))
-    loop = dict(
-        zip(table.column("node").to_pylist(), table.column("pagerank").to_pylist(), strict=True)
-    )
+    ranks = {}
+    for kernel in ("tables", "sparse"):  # the runner's sparse kernel reads the trust too
+        runner = DuckDBRunner(con, kernel=kernel)
+        edges = runner.ibis.table("edges")
+        ranks[kernel] = _as_dict(runner.to_arrow(runner.pagerank(edges, "t", teleport=teleport)))
+        runner.close()
     for node, rank in zip(nodes.tolist(), sparse.tolist(), strict=True):
-        assert loop[node] == pytest.approx(rank, rel=1e-12)
+        assert ranks["tables"][node] == pytest.approx(rank, rel=1e-12)
+        assert ranks["sparse"][node] == pytest.approx(rank, rel=1e-12)
 
 
 def test_degree_teleport_gives_a_closed_pair_little():

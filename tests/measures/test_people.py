@@ -187,6 +187,34 @@ def test_consistency_never_counts_more_active_weeks_than_the_span(spray):
     assert nia["consistency"] == pytest.approx(2 / 6)
 
 
+#: Two closed pairs alike but for their age: old1 and old2 have liked each other's posts
+#: since day 0, new1 and new2 only on day 100 (T).
+RINGS = """
+day  actor  kind  target  content  parent
+0    old1   post  -       o1       -
+0    old2   like  old1    -        o1
+0    old2   post  -       o2       -
+0    old1   like  old2    -        o2
+100  new1   post  -       n1       -
+100  new2   like  new1    -        n1
+100  new2   post  -       n2       -
+100  new1   like  new2    -        n2
+"""
+
+
+def test_a_closed_pair_of_fresh_accounts_holds_little_network_weight(tmp_path):
+    """A jump of the engagement PageRank lands on a person by the history of those engaging
+    with them: h = 1 - e^(-(days since their first act + 1) / H), H the half-life (90 days).
+    old1 and old2 first acted on day 0: h = 1 - e^(-101/90) = 0.674; new1 and new2 on day
+    100: h = 1 - e^(-1/90) = 0.011. Each closed pair keeps what lands on it: the old pair
+    0.674 / (0.674 + 0.011) of the rank, half each; the new pair the rest."""
+    db = tmp_path / "s.duckdb"
+    scored(RINGS, db, half_life=90.0)
+    old, new = 1 - math.exp(-101 / 90), 1 - math.exp(-1 / 90)
+    for name, h in (("old1", old), ("old2", old), ("new1", new), ("new2", new)):
+        assert person(db, name)["network_weight"] == pytest.approx(h / (2 * (old + new)), **APPROX)
+
+
 REACH = """
 day  actor  kind  target  content  parent
 0    ada    post  -       a1       -

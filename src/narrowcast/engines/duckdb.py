@@ -364,7 +364,8 @@ class DuckDBRunner:
         table is made before the first step that reads it."""
         if self.kernel == "tables":
             return pagerank_loop(self, edges, name, teleport=teleport)
-        edges = edges.select("src", "dst", "weight")
+        trust = ["trust"] if "trust" in edges.columns else []
+        edges = edges.select("src", "dst", "weight", *trust)
         sql = str(self.ibis.compile(edges))
         self._release(edges)
         if self._compute is None:
@@ -408,12 +409,15 @@ class DuckDBRunner:
 
 
 def _ranked(edges: pa.Table, teleport: str) -> pa.Table:
-    """``node``, ``pagerank`` of the weighted edges (``src``, ``dst``, ``weight``)."""
+    """``node``, ``pagerank`` of the weighted edges (``src``, ``dst``, ``weight``, and
+    ``trust`` where given)."""
+    trust = edges.column("trust").to_numpy() if "trust" in edges.column_names else None
     nodes, ranks = pagerank_sparse(
         edges.column("src").to_numpy(),
         edges.column("dst").to_numpy(),
         edges.column("weight").to_numpy(),
         teleport=teleport,
+        trust=trust,
     )
     return pa.table({"node": pa.array(nodes).cast(pa.int32()), "pagerank": ranks})
 
@@ -441,19 +445,23 @@ def pagerank_sparse(
     weight: np.ndarray,
     *,
     teleport: str = "uniform",
+    trust: np.ndarray | None = None,
     damping: float = DAMPING,
     tol: float = TOLERANCE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """PageRank of a weighted directed graph by sparse power iteration.
 
     The same definition as :func:`narrowcast.measures.network.pagerank_step` (repeated
-    pairs summed, dangling rank spread as the teleport; ``teleport`` ``uniform`` or
-    ``received``, as in :func:`~narrowcast.measures.network.pagerank_graph`), iterated
-    until :func:`~narrowcast.measures.network.stops`, as the table loop is. Returns the
-    nodes (sorted) and their ranks.
+    pairs summed, dangling rank spread as the teleport; ``teleport`` ``uniform``,
+    ``received`` (with each edge's ``trust``, if given) or ``degree``, as in
+    :func:`~narrowcast.measures.network.pagerank_graph`), iterated until
+    :func:`~narrowcast.measures.network.stops`, as the table loop is. Returns the nodes
+    (sorted) and their ranks.
     """
     keep = weight > 0
     src, dst, weight = src[keep], dst[keep], weight[keep].astype(np.float64)
+    if trust is not None:
+        trust = trust[keep].astype(np.float64)
     nodes, s, d = _numbered(src, dst)
     n = len(nodes)
     if n == 0:
@@ -465,7 +473,10 @@ def pagerank_sparse(
     del weight
     if teleport == "received":
         hit = np.zeros(n)
-        hit[d] = 1.0
+        if trust is None:
+            hit[d] = 1.0
+        else:  # each node pointed to, by the largest trust of those pointing to it
+            np.maximum.at(hit, d, trust)
         v = hit / hit.sum()
     elif teleport == "degree":
         hit = np.bincount(m.indices, minlength=n).astype(np.float64)  # distinct out-edges

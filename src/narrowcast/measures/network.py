@@ -63,10 +63,17 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     ``teleport`` ``uniform`` lands anywhere; ``received`` only on nodes that some other
     node points to, so that a crowd of fresh accounts nobody engages with has no rank of
     its own to hand on (the giver's standing, in the spirit of TrustRank: Gyöngyi,
-    Garcia-Molina, Pedersen, "Combating web spam with TrustRank", VLDB 2004); ``degree``
-    on nodes in proportion to how many others they point to.
+    Garcia-Molina, Pedersen, "Combating web spam with TrustRank", VLDB 2004), and where
+    ``edges`` has a ``trust`` column (> 0, the pointing node's), in proportion to the
+    largest trust of those pointing to it, so that trust enters where established nodes
+    point; ``degree`` on nodes in proportion to how many others they point to.
     """
-    e = edges.filter(edges.weight > 0).group_by(["src", "dst"]).agg(weight=lambda x: x.weight.sum())
+    trusted = "trust" in edges.columns
+    e = edges.filter(edges.weight > 0).group_by(["src", "dst"])
+    if trusted:
+        e = e.agg(weight=lambda x: x.weight.sum(), trust=lambda x: x.trust.max())
+    else:
+        e = e.agg(weight=lambda x: x.weight.sum())
     out = e.group_by("src").agg(out=e.weight.sum())
     links = e.join(out, "src").select("src", "dst", p=e.weight / out.out)
     nodes = e.select(node=e.src).union(e.select(node=e.dst)).distinct()
@@ -80,7 +87,10 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
         if teleport == "degree":
             hits = nodes.hit.fill_null(0.0)
         else:
-            pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
+            if trusted:
+                pointed = e.group_by(node=e.dst).agg(pointed=lambda x: x.trust.max())
+            else:
+                pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
             nodes = nodes.left_join(pointed, "node").drop("node_right")
             hits = nodes.pointed.fill_null(0.0)
         mass = hits.sum().as_scalar()

@@ -36,6 +36,7 @@ from narrowcast.measures.people import (
     activity,
     appreciated_giving,
     broadcast_parts,
+    history_trust,
     listening,
     partner_standing,
     relational_parts,
@@ -71,8 +72,9 @@ class Runner(Protocol):
         """Compute a single value."""
 
     def pagerank(self, edges: ir.Table, name: str, teleport: str = "uniform") -> ir.Table:
-        """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``),
-        teleport as in :func:`~narrowcast.measures.network.pagerank_graph`."""
+        """``node``, ``pagerank`` of a weighted directed graph (``src``, ``dst``, ``weight``,
+        optionally ``trust``), teleport as in
+        :func:`~narrowcast.measures.network.pagerank_graph`."""
 
     def drop(self, table: ir.Table) -> None:
         """Free a table :meth:`materialize` made that nothing will read again."""
@@ -178,11 +180,19 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     _drop(runner, totals, emb)
 
     side = runner.materialize(sides(ties), "sides")
-    engagement = side.filter(side.given > 0).select(
-        src=side.me, dst=side.other, weight=1.0 - (-side.given).exp()
+    engaged = side.filter(side.given > 0)
+    history = history_trust(side, t_now, h)
+    engaged = engaged.join(history, engaged.me == history.node)
+    engagement = engaged.select(
+        src=engaged.me,
+        dst=engaged.other,
+        weight=1.0 - (-engaged.given).exp(),
+        trust=engaged.history,
     )
     # Credit flows from engager to author; only people someone engaged with hold rank to
-    # pass on, so fresh accounts nobody engages with (bots) amplify no one.
+    # pass on, so fresh accounts nobody engages with (bots) amplify no one; and a jump lands
+    # on them by the longest history among those engaging with them, so a closed group of
+    # fresh accounts engaging with each other (a like ring, sock-puppets) holds little.
     network = runner.pagerank(engagement, "network", teleport="received")
     mutual = side.filter(side.mutual).select(
         src=side.me, dst=side.other, weight=side.strength * side.reciprocity
