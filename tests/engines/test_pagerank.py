@@ -10,6 +10,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from narrowcast.engines import DuckDBRunner, pagerank_sparse
 from narrowcast.measures.network import DAMPING, TOLERANCE
@@ -168,6 +170,25 @@ def test_trusted_received_teleport_lands_by_the_largest_trust_pointing():
     assert r[3] + r[4] == pytest.approx(0.2)
     nodes, ranks = pagerank_sparse(src[:4], dst[:4], np.ones(4), teleport="received")
     assert ranks.tolist() == pytest.approx([0.25] * 4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(st.integers(0, 12), st.integers(0, 12), st.floats(0.01, 5.0)),
+        min_size=1,
+        max_size=40,
+    ),
+    trust=st.floats(1e-6, 1.0),
+)
+def test_equal_trust_everywhere_is_no_trust_at_all(edges, trust):
+    """Only how trust differs between nodes matters: the same trust on every edge lands a
+    jump exactly where the plain received teleport does."""
+    src, dst, w = (np.array(c) for c in zip(*edges, strict=True))
+    plain = pagerank_sparse(src, dst, w, teleport="received")
+    even = pagerank_sparse(src, dst, w, teleport="received", trust=np.full(len(w), trust))
+    assert even[0].tolist() == plain[0].tolist()
+    assert even[1] == pytest.approx(plain[1], abs=1e-12)
 
 
 @pytest.mark.parametrize("teleport", ["received", "trusted", "degree"])
