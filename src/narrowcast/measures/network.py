@@ -68,12 +68,13 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
     largest trust of those pointing to it, so that trust enters where established nodes
     point; ``degree`` on nodes in proportion to how many others they point to.
     """
-    trusted = "trust" in edges.columns
-    e = edges.filter(edges.weight > 0).group_by(["src", "dst"])
-    if trusted:
-        e = e.agg(weight=lambda x: x.weight.sum(), trust=lambda x: x.trust.max())
-    else:
-        e = e.agg(weight=lambda x: x.weight.sum())
+    if "trust" not in edges.columns:  # every pointing node alike
+        edges = edges.mutate(trust=ibis.literal(1.0))
+    e = (
+        edges.filter(edges.weight > 0)
+        .group_by(["src", "dst"])
+        .agg(weight=lambda x: x.weight.sum(), trust=lambda x: x.trust.max())
+    )
     out = e.group_by("src").agg(out=e.weight.sum())
     links = e.join(out, "src").select("src", "dst", p=e.weight / out.out)
     nodes = e.select(node=e.src).union(e.select(node=e.dst)).distinct()
@@ -87,10 +88,7 @@ def pagerank_graph(edges: ir.Table, teleport: str = "uniform") -> tuple[ir.Table
         if teleport == "degree":
             hits = nodes.hit.fill_null(0.0)
         else:
-            if trusted:
-                pointed = e.group_by(node=e.dst).agg(pointed=lambda x: x.trust.max())
-            else:
-                pointed = e.select(node=e.dst).distinct().mutate(pointed=ibis.literal(1.0))
+            pointed = e.group_by(node=e.dst).agg(pointed=lambda x: x.trust.max())
             nodes = nodes.left_join(pointed, "node").drop("node_right")
             hits = nodes.pointed.fill_null(0.0)
         mass = hits.sum().as_scalar()
