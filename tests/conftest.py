@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from narrowcast.model import TABLES, Parsed
+from narrowcast.model import TABLES, Parsed, fits
 from narrowcast.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +29,8 @@ def collect(parsed: Parsed) -> dict[str, pa.Table]:
     """Every chunk of an importer's output, as one table per event-log table."""
     batches: dict[str, list[pa.RecordBatch]] = {name: [] for name in TABLES}
     for chunk in parsed:
-        assert chunk.batch.schema.equals(TABLES[chunk.table]), chunk.table
-        batches[chunk.table].append(chunk.batch)
+        assert fits(chunk.batch, chunk.table), chunk.table
+        batches[chunk.table].append(chunk.batch.cast(TABLES[chunk.table]))
     return {name: pa.Table.from_batches(b, schema=TABLES[name]) for name, b in batches.items()}
 
 

@@ -147,3 +147,65 @@ def test_parquet_bad_rows_are_named_by_row(tmp_path: Path):
     )
     with pytest.raises(InputError, match=r"events\.parquet, row 2: ts 'x' is not a time"):
         collect(read_parquet([path]))
+
+
+def test_parquet_ids_repeated_blank_prefixed_or_written_as_dictionaries(tmp_path: Path, store):
+    """Ids are read as dictionaries and qualified once per distinct value: whether the file
+    holds them plain or dictionary-encoded (with a value no row names), a blank is nobody
+    and an id already qualified stays as it is."""
+    actors = ["ada", "bob", "ada", "forum:cy", "bob"]
+    targets = ["", "ada", "bob", None, "forum:cy"]
+    plain = tmp_path / "plain.parquet"
+    coded = tmp_path / "coded.parquet"
+    cols = {"ts": [str(i) for i in range(5)], "kind": ["post", "reply", "like", "post", "reply"]}
+    pq.write_table(pa.table({**cols, "actor": actors, "target": targets}), plain)
+    spare = pa.array(["ada", "bob", "forum:cy", "", "nobody"])
+    pq.write_table(
+        pa.table(
+            {
+                **cols,
+                "actor": pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 2, 1]), spare),
+                "target": pa.DictionaryArray.from_arrays(pa.array([3, 0, 1, None, 2]), spare),
+            }
+        ),
+        coded,
+    )
+    want = [
+        ("forum:ada", None),
+        ("forum:bob", "forum:ada"),
+        ("forum:ada", "forum:bob"),
+        ("forum:cy", None),
+        ("forum:bob", "forum:cy"),
+    ]
+    for path in (plain, coded):
+        events = collect(read_parquet([path], platform="forum"))["events"]
+        assert (
+            list(zip(events["actor"].to_pylist(), events["target"].to_pylist(), strict=True))
+            == want
+        )
+    store.load(read_parquet([coded], platform="forum"))
+    assert store.con.execute("SELECT id FROM people ORDER BY id").fetchall() == [
+        ("forum:ada",),
+        ("forum:bob",),
+        ("forum:cy",),
+    ]
+    log = store.con.execute("SELECT actor, target FROM event_log ORDER BY ts").fetchall()
+    assert log == want
+
+
+def test_parquet_ids_of_rows_of_several_platforms(tmp_path: Path):
+    """With a platform column naming several platforms, each id is qualified by its row's."""
+    path = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "ts": ["1", "2", "3"],
+                "platform": ["a", "b", "a"],
+                "actor": pa.array(["ada", "ada", "b:bo"]).dictionary_encode(),
+                "kind": ["post"] * 3,
+            }
+        ),
+        path,
+    )
+    events = collect(read_parquet([path]))["events"]
+    assert events["actor"].to_pylist() == ["a:ada", "b:ada", "a:b:bo"]

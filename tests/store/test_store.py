@@ -403,17 +403,22 @@ def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeyp
     assert len(snap) == 4 and snap == other
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     batches=st.lists(
-        st.lists(st.one_of(st.none(), st.sampled_from("abcdefgh")), max_size=30),
+        st.tuples(
+            st.lists(st.one_of(st.none(), st.sampled_from("abcdefgh")), max_size=30),
+            st.sampled_from(["plain", "dictionary", "dictionary with spare and repeated values"]),
+        ),
         min_size=1,
         max_size=4,
     )
 )
 def test_person_keys_name_one_person_one_key_however_often_a_batch_names_them(batches):
     """Batches that repeat ids (the usual case, looked up once per distinct id) or hardly
-    do: every id keeps the key it got first, a new id gets the next one, null stays null."""
+    do, plain or dictionary-encoded (a dictionary may hold values no row names, and the same
+    value twice): every id keeps the key it got first, a new id gets the next one and one
+    people row, null stays null, and a value no row names is nobody."""
     import duckdb
 
     from narrowcast.store import store as store_module
@@ -423,13 +428,41 @@ def test_person_keys_name_one_person_one_key_however_often_a_batch_names_them(ba
     con.execute("INSERT INTO people VALUES (1, 'x:a'), (2, 'x:b')")
     keys = store_module._PersonKeys(con)
     expected = {"x:a": 1, "x:b": 2}
-    for batch in batches:
+    for batch, encoding in batches:
         ids = [None if c is None else f"x:{c}" for c in batch]
-        got, _ = keys.lookup(pa.array(ids, pa.string()), pa.array(["x"] * len(ids)))
-        for i in ids:
-            if i is not None and i not in expected:
-                expected[i] = max(expected.values()) + 1
+        array = pa.array(ids, pa.string())
+        if encoding != "plain":
+            array = array.dictionary_encode()
+        if encoding.endswith("repeated values"):
+            # x:z is in the dictionary but named by no row; every value is there twice.
+            values = pa.concat_arrays([pa.array(["x:z"]), array.dictionary, array.dictionary])
+            array = pa.DictionaryArray.from_arrays(pa.compute.add(array.indices, 1), values)
+        got, new = keys.lookup(array, pa.array(["x"] * len(ids)))
+        fresh = [i for i in dict.fromkeys(ids) if i is not None and i not in expected]
+        for i in fresh:
+            expected[i] = max(expected.values()) + 1
         assert got.to_pylist() == [None if i is None else expected[i] for i in ids]
+        assert sorted(new.column("id").to_pylist()) == sorted(fresh)
+        assert new.column("key").to_pylist() == [expected[i] for i in new.column("id").to_pylist()]
+
+
+def test_a_new_person_has_the_platform_of_the_first_row_naming_them():
+    """In a batch of several platforms, x:ada is first named on a row of platform x, then
+    on one of platform y."""
+    import duckdb
+
+    from narrowcast.store import store as store_module
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE people (key INTEGER, id VARCHAR)")
+    keys = store_module._PersonKeys(con)
+    ids = pa.array(["y:bo", "x:ada", "x:ada", None, "y:bo"]).dictionary_encode()
+    got, new = keys.lookup(ids, pa.array(["y", "x", "y", "x", "x"]))
+    assert got.to_pylist() == [1, 2, 2, None, 1]
+    assert new.to_pylist() == [
+        {"key": 1, "id": "y:bo", "platform": "y", "handle": "bo"},
+        {"key": 2, "id": "x:ada", "platform": "x", "handle": "ada"},
+    ]
 
 
 def test_an_importers_people_are_added_with_the_import_later_values_winning(store: Store):

@@ -45,7 +45,15 @@ from narrowcast.importers._common import (
     read_errors,
     total_size,
 )
-from narrowcast.model import EVENTS, KINDS, VISIBILITIES, Chunk, Parsed
+from narrowcast.model import (
+    EVENTS,
+    KINDS,
+    PERSON_COLUMNS,
+    PERSON_IDS,
+    VISIBILITIES,
+    Chunk,
+    Parsed,
+)
 
 __all__ = ["REQUIRED", "conform", "read_csv", "read_parquet"]
 
@@ -79,7 +87,10 @@ def _csv_chunks(
                     inp.stream,
                     read_options=pacsv.ReadOptions(block_size=block_bytes),
                     convert_options=pacsv.ConvertOptions(
-                        column_types={n: pa.string() for n in EVENTS.names},
+                        column_types={
+                            n: PERSON_IDS if n in PERSON_COLUMNS else pa.string()
+                            for n in EVENTS.names
+                        },
                         strings_can_be_null=True,
                     ),
                 )
@@ -122,7 +133,12 @@ def _parquet_chunks(
     for path in files:
         size = path.stat().st_size
         try:
-            pf = pq.ParquetFile(path)
+            ids = [
+                f.name
+                for f in pq.read_schema(path)
+                if f.name in PERSON_COLUMNS and pa.types.is_string(f.type)
+            ]
+            pf = pq.ParquetFile(path, read_dictionary=ids)
         except (pa.ArrowInvalid, OSError) as err:
             raise InputError(path, f"is not a Parquet file ({err}); expected {_EXPECTED}") from err
         _check_columns(path, pf.schema_arrow.names)
@@ -195,7 +211,8 @@ def conform(
     """Event rows of a block of event-log columns, and how many bad rows were skipped.
 
     ``first_line`` is the file line of the block's first row (CSV); with None, places are
-    given as row numbers (Parquet).
+    given as row numbers (Parquet). Dictionary-encoded ``actor`` and ``target`` stay so
+    (:data:`~narrowcast.model.PERSON_IDS`), each distinct id qualified once.
 
     >>> rows = pa.table({"ts": ["2024-03-01T09:00:00Z"], "actor": ["ada"], "kind": ["post"]})
     >>> batch, bad = conform(rows, platform="forum")
@@ -265,6 +282,11 @@ def conform(
     )
 
     def person(c: pa.Array) -> pa.Array:
+        if pa.types.is_dictionary(c.type):
+            if isinstance(prefix, pa.Scalar) and pa.types.is_string(c.type.value_type):
+                c = pc.cast(c, PERSON_IDS)  # each distinct id once
+                return pa.DictionaryArray.from_arrays(c.indices, person(c.dictionary))
+            c = pc.cast(c, pa.string())
         c = _blank_null(c)
         starts = _starts(c, prefix)
         if pc.all(starts).as_py() is not False:
@@ -287,10 +309,14 @@ def conform(
         "text": _blank_null(col("text")),
         "source": pa.nulls(n, pa.string()),
     }
-    arrays = [pc.cast(cols[f.name], f.type) for f in EVENTS]
+    arrays = [
+        c if pa.types.is_dictionary(c.type) else pc.cast(c, f.type)
+        for f, c in ((f, cols[f.name]) for f in EVENTS)
+    ]
     if bad.any():
         arrays = [a.filter(keep) for a in arrays]
-    return pa.RecordBatch.from_arrays(arrays, schema=EVENTS), int(bad.sum())
+    schema = pa.schema([f.with_type(a.type) for f, a in zip(EVENTS, arrays, strict=True)])
+    return pa.RecordBatch.from_arrays(arrays, schema=schema), int(bad.sum())
 
 
 def _starts(c: pa.Array, prefix: pa.Array | pa.Scalar) -> pa.Array:

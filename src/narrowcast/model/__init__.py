@@ -1,6 +1,16 @@
 """The event log's schema and the chunks importers hand to the store. Imports nothing of ours."""
 
-from narrowcast.model.batches import TABLES, Chunk, Parsed, ProgressCallback, RowBuffer, ahead
+from narrowcast.model.batches import (
+    PERSON_COLUMNS,
+    PERSON_IDS,
+    TABLES,
+    Chunk,
+    Parsed,
+    ProgressCallback,
+    RowBuffer,
+    ahead,
+    fits,
+)
 from narrowcast.model.schema import (
     EVENTS,
     IDENTITIES,
@@ -16,6 +26,8 @@ __all__ = [
     "IDENTITIES",
     "KINDS",
     "PEOPLE",
+    "PERSON_COLUMNS",
+    "PERSON_IDS",
     "TABLES",
     "TS_TYPE",
     "VISIBILITIES",
@@ -24,5 +36,6 @@ __all__ = [
     "ProgressCallback",
     "RowBuffer",
     "ahead",
+    "fits",
     "person_id",
 ]

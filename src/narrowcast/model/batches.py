@@ -19,12 +19,46 @@ import pyarrow as pa
 
 from narrowcast.model.schema import EVENTS, IDENTITIES, PEOPLE
 
-__all__ = ["TABLES", "Chunk", "Parsed", "ProgressCallback", "RowBuffer", "ahead"]
+__all__ = [
+    "PERSON_COLUMNS",
+    "PERSON_IDS",
+    "TABLES",
+    "Chunk",
+    "Parsed",
+    "ProgressCallback",
+    "RowBuffer",
+    "ahead",
+    "fits",
+]
 
 T = TypeVar("T")
 
 #: The tables an importer may fill, with their schemas.
 TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}
+
+#: Person ids an events batch may hold dictionary-encoded (as a Parquet or CSV file's id
+#: columns are read): the store then looks each distinct id up once.
+PERSON_COLUMNS = ("actor", "target")
+PERSON_IDS = pa.dictionary(pa.int32(), pa.string())
+
+
+def fits(batch: pa.RecordBatch, table: str) -> bool:
+    """Whether ``batch`` has the columns of ``table`` with their types (an events batch's
+    person ids plain or as :data:`PERSON_IDS`).
+
+    >>> ids = pa.array(["x:ada"]).dictionary_encode()
+    >>> fits(pa.RecordBatch.from_arrays([ids], names=["actor"]), "events")
+    False
+    """
+    schema = TABLES[table]
+    if batch.schema.names != schema.names:
+        return False
+    return all(
+        got == want.type
+        or (table == "events" and want.name in PERSON_COLUMNS and got == PERSON_IDS)
+        for got, want in zip(batch.schema.types, schema, strict=True)
+    )
+
 
 #: Called with (rows so far, input bytes so far, input bytes in all).
 ProgressCallback = Callable[[int, int, int], None]
@@ -34,8 +68,9 @@ ProgressCallback = Callable[[int, int, int], None]
 class Chunk:
     """One record batch for one table, read from one input file.
 
-    ``bytes_read`` is how far into the whole input (all files together) the importer is once
-    this batch is out: the natural unit for a progress bar.
+    ``batch`` :func:`fits` ``table``. ``bytes_read`` is how far into the whole input (all
+    files together) the importer is once this batch is out: the natural unit for a progress
+    bar.
     """
 
     table: str

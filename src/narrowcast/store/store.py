@@ -195,6 +195,9 @@ def _handles(ids: pa.Array, platforms: pa.ChunkedArray | pa.Array) -> pa.Array:
     )
 
 
+_NEW_PEOPLE = {"key": pa.int32(), "id": pa.string(), "platform": pa.string(), "handle": pa.string()}
+
+
 class _PersonKeys:
     """Person id -> integer key, for the duration of one import.
 
@@ -245,25 +248,6 @@ class _PersonKeys:
             self._chunks = [pa.concat_arrays(self._chunks)]
         return pa.chunked_array(self._chunks, pa.string())
 
-    def _positions(self, ids: pa.Array) -> np.ndarray:
-        """Position of each id among those known (-1: not known, or null).
-
-        Each distinct id of the batch is looked up once: an event log names the same people
-        again and again (a 1M-row batch of an edge list names ~200k).
-        """
-        encoded = pc.dictionary_encode(ids)
-        distinct = encoded.dictionary
-        if len(distinct) == 0:  # nothing but nulls
-            return np.full(len(ids), -1, dtype=np.int64)
-        if len(distinct) > len(ids) // 2:
-            return self._positions_of_distinct(ids)
-        pos = self._positions_of_distinct(distinct)
-        at = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
-        out = pos[at]
-        if encoded.null_count:
-            out[~pc.is_valid(encoded).to_numpy(zero_copy_only=False)] = -1
-        return out
-
     def _positions_of_distinct(self, ids: pa.Array) -> np.ndarray:
         h = self._hash(ids)
         # Sorted needles walk each level in order: 7x faster than random probes at 3M.
@@ -297,38 +281,83 @@ class _PersonKeys:
         return pa.array(keys, mask=pos < 0)
 
     def lookup(self, ids: pa.Array, platforms: pa.Array) -> tuple[pa.Array, pa.Table]:
-        """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time."""
+        """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time.
+
+        Each distinct id is looked up once: ``ids`` may come dictionary-encoded (a Parquet
+        file's id columns are read so), and plain ids are encoded here when they repeat (an
+        event log names the same people again and again: a 1M-row batch of an edge list
+        names ~200k).
+        """
         ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-        pos = self._positions(ids)
-        missing_np = (pos < 0) & pc.is_valid(ids).to_numpy(zero_copy_only=False)
-        missing = pa.array(missing_np)
-        new = pa.table({"id": ids, "platform": platforms}).filter(missing)
-        if new.num_rows:
-            new = new.group_by("id", use_threads=False).aggregate([("platform", "first")])
-            new = new.rename_columns(["id", "platform"])
-            n = new.num_rows
-            new_ids = new.column("id").combine_chunks()
-            new_keys = pa.array(np.arange(self.next, self.next + n, dtype=np.int32))
-            self.next += n
-            start = self._size
-            self._chunks.append(new_ids)
-            self._size += n
-            self._add_level(self._hash(new_ids), np.arange(start, start + n, dtype=np.int64))
-            # The handle is the id without its "platform:" prefix, until an importer says more.
-            handle = _handles(new_ids, new.column("platform"))
-            new = pa.table(
-                {
-                    "key": new_keys,
-                    "id": new.column("id"),
-                    "platform": new.column("platform"),
-                    "handle": handle,
-                }
-            )
-            # The ids not found were all new: find them among the new ones only.
-            rows = np.flatnonzero(missing_np)
-            at = pc.index_in(ids.take(pa.array(rows)), value_set=new_ids)
-            pos[rows] = start + at.to_numpy(zero_copy_only=False)
-        return self._keys(pos), new
+        if not pa.types.is_dictionary(ids.type):
+            encoded = pc.dictionary_encode(ids)
+            if len(encoded.dictionary) <= len(ids) // 2:
+                ids = encoded
+        if pa.types.is_dictionary(ids.type):
+            values = ids.dictionary
+            at = ids.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            values, at = ids, np.arange(len(ids), dtype=np.int64)
+        pos = self._positions_of_distinct(values)
+        # A value no row names (a dictionary may hold more) is nobody.
+        named = np.zeros(len(values) + 1, dtype=bool)
+        named[at] = True  # a null row's -1 marks the spare last slot
+        missing = (pos < 0) & named[:-1] & pc.is_valid(values).to_numpy(zero_copy_only=False)
+        new = pa.table({n: pa.array([], t) for n, t in _NEW_PEOPLE.items()})
+        if missing.any():
+            new = self._add(values, missing, at, platforms, pos)
+        return self._keys(np.append(pos, -1)[at]), new  # a null row's -1: the -1 appended
+
+    def _add(
+        self,
+        values: pa.Array,
+        missing: np.ndarray,
+        at: np.ndarray,
+        platforms: pa.Array,
+        pos: np.ndarray,
+    ) -> pa.Table:
+        """Give the ``missing`` values keys (their positions into ``pos``); their people rows.
+
+        A person's platform is that of the first row naming them.
+        """
+        plats = pc.unique(platforms)
+        first_row = np.full(len(values), len(at), dtype=np.int64)
+        if len(plats) > 1:
+            np.minimum.at(first_row, at[at >= 0], np.flatnonzero(at >= 0))
+        rows = np.flatnonzero(missing)
+        new = pa.table(
+            {
+                "id": values.take(pa.array(rows)),
+                "platform": platforms.take(pa.array(np.minimum(first_row[rows], len(at) - 1))),
+                "first": first_row[rows],
+            }
+        )
+        # A dictionary's values need not be distinct: one row per id.
+        new = (
+            new.sort_by("first")
+            .group_by("id", use_threads=False)
+            .aggregate([("platform", "first")])
+        )
+        new_ids = new.column("id").combine_chunks()
+        n = len(new_ids)
+        start = self._size
+        self._chunks.append(new_ids)
+        self._size += n
+        self._add_level(self._hash(new_ids), np.arange(start, start + n, dtype=np.int64))
+        at_new = pc.index_in(values.take(pa.array(rows)), value_set=new_ids)
+        pos[rows] = start + at_new.to_numpy(zero_copy_only=False)
+        keys = pa.array(np.arange(self.next, self.next + n, dtype=np.int32))
+        self.next += n
+        platform = new.column("platform_first")
+        # The handle is the id without its "platform:" prefix, until an importer says more.
+        return pa.table(
+            {
+                "key": keys,
+                "id": new_ids,
+                "platform": platform,
+                "handle": _handles(new_ids, platform),
+            }
+        )
 
 
 def _keyed(
