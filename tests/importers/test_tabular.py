@@ -209,3 +209,37 @@ def test_parquet_ids_of_rows_of_several_platforms(tmp_path: Path):
     )
     events = collect(read_parquet([path]))["events"]
     assert events["actor"].to_pylist() == ["a:ada", "b:ada", "a:b:bo"]
+
+
+def test_dictionary_encoded_kinds_are_checked_row_by_row(tmp_path: Path):
+    """Kinds written dictionary-encoded are judged row by row: a bad value in the dictionary
+    that no row holds is no bad row; one that row 3 holds is named there."""
+    kinds = pa.array(["post", "poke", "like", "message"])
+    path = tmp_path / "events.parquet"
+    table = pa.table(
+        {
+            "ts": ["1", "2", "3"],
+            "actor": ["a", "b", "c"],
+            "kind": pa.DictionaryArray.from_arrays(pa.array([0, 2, 3]), kinds),
+            "target": ["", "a", "a"],
+        }
+    )
+    pq.write_table(table, path)
+    events = collect(read_parquet([path]))["events"]
+    assert events["kind"].to_pylist() == ["post", "like", "message"]
+    assert events["visibility"].to_pylist() == ["public", "public", "private"]
+    bad = table.set_column(2, "kind", pa.DictionaryArray.from_arrays(pa.array([0, 2, 1]), kinds))
+    pq.write_table(bad, path)
+    with pytest.raises(InputError, match=r"row 3: kind 'poke' is not one of"):
+        collect(read_parquet([path]))
+
+
+def test_a_parquet_file_of_small_row_groups_is_read_in_whole_batches(tmp_path: Path):
+    """Ids the file holds dictionary-encoded (a new dictionary each row group) are read as
+    strings, so batches are not cut at every row group of 10 rows."""
+    path = tmp_path / "events.parquet"
+    table = pa.table({"ts": [str(i) for i in range(50)], "actor": ["a", "b"] * 25})
+    pq.write_table(table.append_column("kind", pa.array(["post"] * 50)), path, row_group_size=10)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(1).has_dictionary_page
+    sizes = [c.batch.num_rows for c in read_parquet([path], batch_rows=25)]
+    assert sizes == [25, 25]

@@ -46,10 +46,9 @@ from narrowcast.importers._common import (
     total_size,
 )
 from narrowcast.model import (
+    CODED_STRING,
     EVENTS,
     KINDS,
-    PERSON_COLUMNS,
-    PERSON_IDS,
     VISIBILITIES,
     Chunk,
     Parsed,
@@ -58,6 +57,9 @@ from narrowcast.model import (
 __all__ = ["REQUIRED", "conform", "read_csv", "read_parquet"]
 
 REQUIRED = ("ts", "actor", "kind")
+# Person ids are read as dictionaries where they can be: each distinct id is qualified, and
+# looked up in the store, once.
+_CODED = ("actor", "target")
 _OPTIONAL = tuple(n for n in EVENTS.names if n not in REQUIRED and n != "source")
 _EXPECTED = f"the event-log columns: {', '.join(REQUIRED)} and optionally {', '.join(_OPTIONAL)}"
 
@@ -88,8 +90,7 @@ def _csv_chunks(
                     read_options=pacsv.ReadOptions(block_size=block_bytes),
                     convert_options=pacsv.ConvertOptions(
                         column_types={
-                            n: PERSON_IDS if n in PERSON_COLUMNS else pa.string()
-                            for n in EVENTS.names
+                            n: CODED_STRING if n in _CODED else pa.string() for n in EVENTS.names
                         },
                         strings_can_be_null=True,
                     ),
@@ -133,12 +134,10 @@ def _parquet_chunks(
     for path in files:
         size = path.stat().st_size
         try:
-            ids = [
-                f.name
-                for f in pq.read_schema(path)
-                if f.name in PERSON_COLUMNS and pa.types.is_string(f.type)
-            ]
-            pf = pq.ParquetFile(path, read_dictionary=ids)
+            pf = pq.ParquetFile(path)
+            ids = _coded_on_read(pf)
+            if ids:
+                pf = pq.ParquetFile(path, read_dictionary=ids)
         except (pa.ArrowInvalid, OSError) as err:
             raise InputError(path, f"is not a Parquet file ({err}); expected {_EXPECTED}") from err
         _check_columns(path, pf.schema_arrow.names)
@@ -160,6 +159,26 @@ def _parquet_chunks(
         except (pa.ArrowInvalid, OSError) as err:
             raise InputError(path, f"cannot be read: {err}; expected {_EXPECTED}") from err
         done += size
+
+
+def _coded_on_read(pf: pq.ParquetFile) -> list[str]:
+    """The columns of ``_CODED`` to read as dictionaries: those the file holds as plain
+    strings. A column the file holds dictionary-encoded would be read with a new dictionary
+    each row group, which ends the batch (DuckDB writes row groups of 122,880 rows): it is
+    read as strings."""
+    meta = pf.metadata
+    leaf = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    return [
+        f.name
+        for f in pf.schema_arrow
+        if f.name in _CODED
+        and pa.types.is_string(f.type)
+        and f.name in leaf
+        and not any(
+            meta.row_group(g).column(leaf[f.name]).has_dictionary_page
+            for g in range(meta.num_row_groups)
+        )
+    ]
 
 
 def _check_columns(path: Path, names: list[str]) -> None:
@@ -212,7 +231,7 @@ def conform(
 
     ``first_line`` is the file line of the block's first row (CSV); with None, places are
     given as row numbers (Parquet). Dictionary-encoded ``actor`` and ``target`` stay so
-    (:data:`~narrowcast.model.PERSON_IDS`), each distinct id qualified once.
+    (:data:`~narrowcast.model.CODED_STRING`), each distinct id qualified once.
 
     >>> rows = pa.table({"ts": ["2024-03-01T09:00:00Z"], "actor": ["ada"], "kind": ["post"]})
     >>> batch, bad = conform(rows, platform="forum")
@@ -282,9 +301,9 @@ def conform(
     )
 
     def person(c: pa.Array) -> pa.Array:
+        c = _text(c)
         if pa.types.is_dictionary(c.type):
-            if isinstance(prefix, pa.Scalar) and pa.types.is_string(c.type.value_type):
-                c = pc.cast(c, PERSON_IDS)  # each distinct id once
+            if isinstance(prefix, pa.Scalar):  # each distinct id once
                 return pa.DictionaryArray.from_arrays(c.indices, person(c.dictionary))
             c = pc.cast(c, pa.string())
         c = _blank_null(c)
@@ -317,6 +336,13 @@ def conform(
         arrays = [a.filter(keep) for a in arrays]
     schema = pa.schema([f.with_type(a.type) for f, a in zip(EVENTS, arrays, strict=True)])
     return pa.RecordBatch.from_arrays(arrays, schema=schema), int(bad.sum())
+
+
+def _text(c: pa.Array) -> pa.Array:
+    """``c`` as strings; dictionary-encoded strings stay so."""
+    if pa.types.is_dictionary(c.type) and pa.types.is_string(c.type.value_type):
+        return pc.cast(c, CODED_STRING)
+    return pc.cast(c, pa.string())
 
 
 def _starts(c: pa.Array, prefix: pa.Array | pa.Scalar) -> pa.Array:

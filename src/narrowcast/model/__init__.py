@@ -1,8 +1,7 @@
 """The event log's schema and the chunks importers hand to the store. Imports nothing of ours."""
 
 from narrowcast.model.batches import (
-    PERSON_COLUMNS,
-    PERSON_IDS,
+    CODED_STRING,
     TABLES,
     Chunk,
     Parsed,
@@ -22,12 +21,11 @@ from narrowcast.model.schema import (
 )
 
 __all__ = [
+    "CODED_STRING",
     "EVENTS",
     "IDENTITIES",
     "KINDS",
     "PEOPLE",
-    "PERSON_COLUMNS",
-    "PERSON_IDS",
     "TABLES",
     "TS_TYPE",
     "VISIBILITIES",

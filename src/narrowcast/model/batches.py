@@ -20,8 +20,7 @@ import pyarrow as pa
 from narrowcast.model.schema import EVENTS, IDENTITIES, PEOPLE
 
 __all__ = [
-    "PERSON_COLUMNS",
-    "PERSON_IDS",
+    "CODED_STRING",
     "TABLES",
     "Chunk",
     "Parsed",
@@ -36,26 +35,27 @@ T = TypeVar("T")
 #: The tables an importer may fill, with their schemas.
 TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}
 
-#: Person ids an events batch may hold dictionary-encoded (as a Parquet or CSV file's id
-#: columns are read): the store then looks each distinct id up once.
-PERSON_COLUMNS = ("actor", "target")
-PERSON_IDS = pa.dictionary(pa.int32(), pa.string())
+#: A string column may come dictionary-encoded so (as a Parquet or CSV file's repetitive
+#: columns are read): the store then looks each distinct person id up once.
+CODED_STRING = pa.dictionary(pa.int32(), pa.string())
 
 
 def fits(batch: pa.RecordBatch, table: str) -> bool:
-    """Whether ``batch`` has the columns of ``table`` with their types (an events batch's
-    person ids plain or as :data:`PERSON_IDS`).
+    """Whether ``batch`` has the columns of ``table`` with their types, a string column
+    plain or as :data:`CODED_STRING`.
 
-    >>> ids = pa.array(["x:ada"]).dictionary_encode()
-    >>> fits(pa.RecordBatch.from_arrays([ids], names=["actor"]), "events")
+    >>> person, account = pa.array(["x:ada"]), pa.array(["y:ada"]).dictionary_encode()
+    >>> names = TABLES["identities"].names
+    >>> fits(pa.record_batch([person, account, pa.array(["manual"])], names), "identities")
+    True
+    >>> fits(pa.record_batch([person, account], ["person", "account"]), "identities")
     False
     """
     schema = TABLES[table]
     if batch.schema.names != schema.names:
         return False
     return all(
-        got == want.type
-        or (table == "events" and want.name in PERSON_COLUMNS and got == PERSON_IDS)
+        got == want.type or (want.type == pa.string() and got == CODED_STRING)
         for got, want in zip(batch.schema.types, schema, strict=True)
     )
 

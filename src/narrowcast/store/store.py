@@ -280,8 +280,9 @@ class _PersonKeys:
         ).astype(np.int32)
         return pa.array(keys, mask=pos < 0)
 
-    def lookup(self, ids: pa.Array, platforms: pa.Array) -> tuple[pa.Array, pa.Table]:
-        """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time.
+    def lookup(self, ids: pa.Array, platforms: pa.Array | str) -> tuple[pa.Array, pa.Table]:
+        """Keys of ``ids`` (null stays null), and the people rows of ids seen for the first time,
+        on the platform of the first row naming them (``platforms``: each row's, or all rows').
 
         Each distinct id is looked up once: ``ids`` may come dictionary-encoded (a Parquet
         file's id columns are read so), and plain ids are encoded here when they repeat (an
@@ -313,24 +314,22 @@ class _PersonKeys:
         values: pa.Array,
         missing: np.ndarray,
         at: np.ndarray,
-        platforms: pa.Array,
+        platforms: pa.Array | str,
         pos: np.ndarray,
     ) -> pa.Table:
         """Give the ``missing`` values keys (their positions into ``pos``); their people rows.
 
         A person's platform is that of the first row naming them.
         """
-        plats = pc.unique(platforms)
-        first_row = np.full(len(values), len(at), dtype=np.int64)
-        if len(plats) > 1:
-            np.minimum.at(first_row, at[at >= 0], np.flatnonzero(at >= 0))
         rows = np.flatnonzero(missing)
+        first_row = np.full(len(values), len(at), dtype=np.int64)
+        if isinstance(platforms, str):
+            platform = pa.array([platforms] * len(rows), pa.string())
+        else:
+            np.minimum.at(first_row, at[at >= 0], np.flatnonzero(at >= 0))
+            platform = pc.cast(platforms.take(pa.array(first_row[rows])), pa.string())
         new = pa.table(
-            {
-                "id": values.take(pa.array(rows)),
-                "platform": platforms.take(pa.array(np.minimum(first_row[rows], len(at) - 1))),
-                "first": first_row[rows],
-            }
+            {"id": values.take(pa.array(rows)), "platform": platform, "first": first_row[rows]}
         )
         # A dictionary's values need not be distinct: one row per id.
         new = (
@@ -360,6 +359,16 @@ class _PersonKeys:
         )
 
 
+def _the_one(c: pa.Array) -> str | None:
+    """The value of every row of ``c``, if they all hold the same one."""
+    if pa.types.is_dictionary(c.type):
+        c = c.dictionary.take(pc.unique(c.indices))
+    if not len(c) or c.null_count:
+        return None
+    least, most = pc.min_max(c).values()
+    return least.as_py() if least == most else None
+
+
 def _keyed(
     parsed: Parsed, keys: _PersonKeys
 ) -> Iterator[tuple[str, pa.RecordBatch, list[pa.Table], Chunk]]:
@@ -374,8 +383,9 @@ def _keyed(
         new_people: list[pa.Table] = []
         if chunk.table == "events":
             arrays = list(batch.columns)
+            platforms = _the_one(batch.column("platform")) or batch.column("platform")
             for col in ("actor", "target"):
-                key, new = keys.lookup(batch.column(col), batch.column("platform"))
+                key, new = keys.lookup(batch.column(col), platforms)
                 arrays[names.index(col)] = key
                 if new.num_rows:
                     new_people.append(new)
