@@ -493,3 +493,35 @@ def test_an_importers_people_are_added_with_the_import_later_values_winning(stor
         ("x:3", "3", None),
         ("x:9", None, None),
     ]
+
+
+@pytest.mark.parametrize("chosen", [None, "system"])
+def test_an_import_allocates_from_jemalloc_unless_told_and_restores_arrows_pool(
+    store: Store, monkeypatch, chosen: str | None
+):
+    """Rows are staged with Arrow's jemalloc pool (pyarrow's own default, mimalloc, gives
+    freed batches back and faults them in again), unless ARROW_DEFAULT_MEMORY_POOL chooses;
+    afterwards the default pool is the one before, even when the import fails."""
+    if chosen is None:
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    else:
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", chosen)
+    before = pa.default_memory_pool().backend_name
+    seen: list[str] = []
+    store.load(
+        read("snap", [MESSAGES], kind="message"),
+        progress=lambda *_: seen.append(pa.default_memory_pool().backend_name),
+    )
+    try:
+        staged = pa.jemalloc_memory_pool().backend_name if chosen is None else before
+    except NotImplementedError:  # a pyarrow built without jemalloc keeps its default
+        staged = before
+    assert set(seen) == {staged}
+    assert pa.default_memory_pool().backend_name == before
+
+    def fail(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.load(read("snap", [MESSAGES], kind="message", platform="other"), progress=fail)
+    assert pa.default_memory_pool().backend_name == before

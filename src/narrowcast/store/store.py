@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,6 +178,29 @@ class ImportResult:
             f"{self.format} {files} -> {self.platform}: {', '.join(parts)} "
             f"in {self.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
+
+
+@contextmanager
+def _import_allocator() -> Iterator[None]:
+    """Arrow allocates from jemalloc while the rows are read and staged, where pyarrow has
+    it and ``ARROW_DEFAULT_MEMORY_POOL`` does not choose: its default, mimalloc, gives freed
+    batches back to the system and faults them in again for the next (a 6M-row Parquet
+    import: 1.2 s of system time instead of 0.5, 3.9 s instead of 3.5 s in all).
+    The default pool is restored afterwards."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without it
+        yield
+        return
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def _handles(ids: pa.Array, platforms: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -580,7 +604,8 @@ class Store:
         try:
             import_id = self._begin_import()
             try:
-                read = self._stage(parsed, import_id, commit_rows, progress)
+                with _import_allocator():
+                    read = self._stage(parsed, import_id, commit_rows, progress)
                 with self.transaction():
                     self._number_repeats(import_id)
                 with self.transaction():
