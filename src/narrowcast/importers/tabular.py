@@ -137,7 +137,7 @@ def _parquet_chunks(
             pf = pq.ParquetFile(path)
             ids = _coded_on_read(pf)
             if ids:
-                pf = pq.ParquetFile(path, read_dictionary=ids)
+                pf = pq.ParquetFile(path, read_dictionary=ids, metadata=pf.metadata)
         except (pa.ArrowInvalid, OSError) as err:
             raise InputError(path, f"is not a Parquet file ({err}); expected {_EXPECTED}") from err
         _check_columns(path, pf.schema_arrow.names)

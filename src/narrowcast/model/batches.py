@@ -35,8 +35,8 @@ T = TypeVar("T")
 #: The tables an importer may fill, with their schemas.
 TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}
 
-#: A string column may come dictionary-encoded so (as a Parquet or CSV file's repetitive
-#: columns are read): the store then looks each distinct person id up once.
+#: A string column may come dictionary-encoded so (CSV and Parquet person ids are read
+#: so): the store then looks each distinct person id up once.
 CODED_STRING = pa.dictionary(pa.int32(), pa.string())
 
 

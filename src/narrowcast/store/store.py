@@ -185,7 +185,8 @@ def _import_allocator() -> Iterator[None]:
     """Arrow allocates from jemalloc while the rows are read and staged, where pyarrow has
     it and ``ARROW_DEFAULT_MEMORY_POOL`` does not choose: its default, mimalloc, gives freed
     batches back to the system and faults them in again for the next (a 6M-row Parquet
-    import: 1.2 s of system time instead of 0.5, 3.9 s instead of 3.5 s in all).
+    import: 1.1-1.4 s of system time instead of 0.5, 3.85-4.20 s instead of 3.44-3.54 s in
+    all; benchmarks/RESULTS.md).
     The default pool is restored afterwards."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         yield
@@ -219,7 +220,13 @@ def _handles(ids: pa.Array, platforms: pa.ChunkedArray | pa.Array) -> pa.Array:
     )
 
 
-_NEW_PEOPLE = {"key": pa.int32(), "id": pa.string(), "platform": pa.string(), "handle": pa.string()}
+#: The people rows of a lookup that met nobody new.
+_NO_NEW_PEOPLE = pa.table(
+    {
+        n: pa.array([], pa.int32() if n == "key" else pa.string())
+        for n in ("key", "id", "platform", "handle")
+    }
+)
 
 
 class _PersonKeys:
@@ -328,9 +335,7 @@ class _PersonKeys:
         named = np.zeros(len(values) + 1, dtype=bool)
         named[at] = True  # a null row's -1 marks the spare last slot
         missing = (pos < 0) & named[:-1] & pc.is_valid(values).to_numpy(zero_copy_only=False)
-        new = pa.table({n: pa.array([], t) for n, t in _NEW_PEOPLE.items()})
-        if missing.any():
-            new = self._add(values, missing, at, platforms, pos)
+        new = self._add(values, missing, at, platforms, pos) if missing.any() else _NO_NEW_PEOPLE
         return self._keys(np.append(pos, -1)[at]), new  # a null row's -1: the -1 appended
 
     def _add(
