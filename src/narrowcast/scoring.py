@@ -273,9 +273,8 @@ def score(
             kept = working_columns(measured.ties.columns)
             store.save_scores(
                 runner.sql_name(measured.people),
-                runner.sql_name(measured.ties),
+                runner.query(measured.ties.select(*kept)),
                 run,
-                kept,
                 history_table=history_table,
             )
             # The time a user waited: measuring and storing the result.

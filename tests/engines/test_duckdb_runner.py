@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import ibis.expr.types as ir
@@ -228,8 +229,8 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
     declared: list[ir.Table] = []
 
     class Recording(_Keeping):  # every table kept, to be compared below
-        def materialize(self, expr: ir.Table, name: str) -> ir.Table:
-            declared.append(made := super().materialize(expr, name))
+        def materialize(self, expr: ir.Table, name: str, **kw: Any) -> ir.Table:
+            declared.append(made := super().materialize(expr, name, **kw))
             return made
 
     with Store(db, create=False) as store:
@@ -245,11 +246,16 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
             runner.close()
 
 
+@pytest.mark.parametrize("recompute", [False, True], ids=["ties-made", "ties-recomputed"])
 @pytest.mark.parametrize("scratch", [False, True], ids=["temporary", "scratch-file"])
-def test_the_measures_leave_only_their_results_and_the_ranks(tmp_path: Path, scratch: bool) -> None:
+def test_the_measures_leave_only_their_results_and_the_ranks(
+    tmp_path: Path, scratch: bool, recompute: bool
+) -> None:
     """Each intermediate table is dropped once the steps that read it are asked for: after
-    a whole run the runner holds the people, the ties and the two PageRanks' ranks (which
-    are a row per person), and the results read the same as when nothing was dropped."""
+    a whole run the runner holds the people, the ties (or, where they are computed where
+    read, the tie totals and embeddedness they are figures of) and the two PageRanks' ranks
+    (which are a row per person), and the results read the same as when nothing was
+    dropped."""
     import narrowcast
     from narrowcast.measures.params import Params
     from narrowcast.measures.score import measure
@@ -261,7 +267,7 @@ def test_the_measures_leave_only_their_results_and_the_ranks(tmp_path: Path, scr
     results = []
     with Store(db, create=False) as store:
         for kind in (DuckDBRunner, _Keeping):
-            runner = kind(store.con, scratch=scratch)
+            runner = kind(store.con, scratch=scratch, recompute=recompute)
             try:
                 measured = measure(runner.events(), Params(), runner)
                 results.append(
@@ -280,9 +286,32 @@ def test_the_measures_leave_only_their_results_and_the_ranks(tmp_path: Path, scr
             finally:
                 runner.close()
             if kind is DuckDBRunner:
-                assert left == {"people", "ties", "network", "mutual"}
+                ties = {"totals", "embedded"} if recompute else {"ties"}
+                assert left == {"people", "network", "mutual", *ties}
             else:
                 assert len(left) > 15
     for dropped, kept in zip(results[0], results[1], strict=True):
         # equal but for the order of floating-point sums in DuckDB's parallel aggregates
         pd.testing.assert_frame_equal(dropped.to_pandas(), kept.to_pandas(), rtol=1e-12)
+
+
+def test_ties_computed_where_read_are_the_ties_made_as_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large log's ties are computed where they are read rather than kept as a table
+    (:data:`RECOMPUTE_EVENTS_PER_MB`); the scores and ties stored are the same either way."""
+    import narrowcast
+    from narrowcast.engines import duckdb as engine
+
+    db = tmp_path / "s.duckdb"
+    narrowcast.demo(events=5_000, seed=3, db=db, score=False)
+    stored = []
+    for per_mb in (10**9, 0):  # made as a table, then computed where read
+        monkeypatch.setattr(engine, "RECOMPUTE_EVENTS_PER_MB", per_mb)
+        scores = narrowcast.score(db)
+        stored.append((scores.people.sort_values("person"), scores.ties().sort_values(["a", "b"])))
+    for made, recomputed in zip(stored[0], stored[1], strict=True):
+        assert len(made) > 100
+        pd.testing.assert_frame_equal(
+            made.reset_index(drop=True), recomputed.reset_index(drop=True), rtol=1e-12
+        )

@@ -14,8 +14,8 @@ DuckDB runs the steps in a thread of the runner's own, one after another in the 
 were asked for, while the pipeline goes on building and compiling the next ones: a step's
 table is known by the schema of its expression before it exists. A PageRank computes in a
 thread of its own beside the steps asked for after it, until one reads it. Reading a value
-or rows (``scalar``, ``to_arrow``, ``sql_name``) waits for the steps before it; a failed
-step's error is raised there, and the steps after it are not run.
+or rows (``scalar``, ``to_arrow``, ``sql_name``, ``query``) waits for the steps before it;
+a failed step's error is raised there, and the steps after it are not run.
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ _RUN = itertools.count()
 #: Events per MB of the memory limit up to which intermediate tables stay temporary: 3,000
 #: MB holds 15M events' (10M events peaked at 3.7 GB of memory with temporary tables).
 SCRATCH_EVENTS_PER_MB = 5_000
+
+#: Events per MB of the memory limit up to which a ``recomputable`` step is made a table:
+#: past it, the step is computed where it is read (see :meth:`DuckDBRunner.materialize`).
+RECOMPUTE_EVENTS_PER_MB = 500
 
 
 def _compiler() -> Any:
@@ -135,6 +139,10 @@ class DuckDBRunner:
         Keep intermediate tables in a scratch database file (True) or as temporary tables
         (False); None (default): the file when the store's event log is large for the
         memory limit (:data:`SCRATCH_EVENTS_PER_MB`).
+    recompute
+        Compute a ``recomputable`` step where it is read instead of making it a table
+        (True), or make it a table (False); None (default): compute it where read when the
+        store's event log is large for the memory limit (:data:`RECOMPUTE_EVENTS_PER_MB`).
     """
 
     name = "duckdb"
@@ -146,6 +154,7 @@ class DuckDBRunner:
         kernel: str = "sparse",
         progress: Callable[[str], None] | None = None,
         scratch: bool | None = None,
+        recompute: bool | None = None,
     ) -> None:
         self.con = con
         self.ibis = ibis.duckdb.from_connection(con)
@@ -175,10 +184,10 @@ class DuckDBRunner:
         }
         limit_mb = scoring_memory_mb()
         con.execute(f"SET memory_limit = '{limit_mb}MB'").fetchall()
-        self.scratch = (
-            scratch
-            if scratch is not None
-            else self._log_events() > (limit_mb * SCRATCH_EVENTS_PER_MB)
+        events = self._log_events()
+        self.scratch = scratch if scratch is not None else events > limit_mb * SCRATCH_EVENTS_PER_MB
+        self.recompute = (
+            recompute if recompute is not None else events > limit_mb * RECOMPUTE_EVENTS_PER_MB
         )
         con.execute("SET preserve_insertion_order = false").fetchall()
 
@@ -223,8 +232,22 @@ class DuckDBRunner:
         ).fetchall()
         return [r[0] for r in rows if r[0] not in ("seq", "import_id")]
 
-    def materialize(self, expr: ir.Table, name: str, *, by: str | None = None) -> ir.Table:
+    def materialize(
+        self, expr: ir.Table, name: str, *, by: str | None = None, recomputable: bool = False
+    ) -> ir.Table:
+        """Make ``expr`` a table (see the pipeline's ``Runner``).
+
+        A ``recomputable`` one stays ``expr`` where the log has more than
+        :data:`RECOMPUTE_EVENTS_PER_MB` events per MB of the memory limit: the ties, ~60
+        columns of figures of the tie totals, held ~3 GB at 10M events, the whole limit,
+        and the steps after them spilled to disk. Scored with the ties made a table and
+        computed where read: 1M events 3.3-3.4 s and 3.4-3.5 s; 3M 9.2-9.4 s and 2.5 GB
+        against 8.8-9.0 s and 2.2 GB; 10M 35.0-35.4 s and 3.8 GB against 33.2-33.5 s and
+        3.4 GB.
+        """
         # ``by`` is for engines that partition tables; DuckDB's joins do not need it.
+        if recomputable and self.recompute:
+            return expr
         table = self._prefix + name
         sql = str(self.ibis.compile(expr))
         self._release(expr)
@@ -335,6 +358,12 @@ class DuckDBRunner:
         self.wait()
         name = table.op().name
         return f'{self._scratch}.main."{name}"' if self.scratch else f'temp.main."{name}"'
+
+    def query(self, expr: ir.Table) -> str:
+        """``expr`` as a parenthesised SQL query over this runner's tables, for plain SQL on
+        ``con`` while the runner is open; the steps asked for are run first."""
+        self.wait()
+        return f"({self.ibis.compile(expr)})"
 
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
         """An intermediate table holding ``data``."""

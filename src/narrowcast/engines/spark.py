@@ -240,10 +240,13 @@ class SparkRunner:
         df = self.session.createDataFrame(data).localCheckpoint(eager=True)
         return self._register(df, name)
 
-    def materialize(self, expr: ir.Table, name: str, *, by: str | None = None) -> ir.Table:
+    def materialize(
+        self, expr: ir.Table, name: str, *, by: str | None = None, recomputable: bool = False
+    ) -> ir.Table:
         """Compute ``expr`` and keep the result (a local checkpoint); with ``by``,
         partitioned and sorted by that column, which the joins on it that follow keep
-        where adaptive execution is off (:meth:`pagerank`)."""
+        where adaptive execution is off (:meth:`pagerank`). Spark spills what does not fit
+        in memory by itself: a ``recomputable`` table is kept too."""
         self.ibis._register_in_memory_tables(expr)
         df = self.session.sql(self.ibis.compile(expr))
         if by is not None:

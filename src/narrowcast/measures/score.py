@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from narrowcast.measures._tables import left_join
@@ -60,12 +61,16 @@ __all__ = ["Measured", "Runner", "measure", "pagerank_loop"]
 class Runner(Protocol):
     """What the pipeline needs from an engine."""
 
-    def materialize(self, expr: ir.Table, name: str, *, by: str | None = None) -> ir.Table:
+    def materialize(
+        self, expr: ir.Table, name: str, *, by: str | None = None, recomputable: bool = False
+    ) -> ir.Table:
         """Compute ``expr`` once and return a table that reads the result.
 
         ``by`` names a column the next steps join on: an engine may keep the rows of one
         value together (Spark partitions and sorts by it, so those joins need not shuffle
-        the table again).
+        the table again). ``recomputable``: ``expr`` is many columns of figures cheap to
+        compute from the tables it reads; an engine short of memory may return ``expr``
+        itself, computed again wherever it is read, and those tables are then kept.
         """
 
     def scalar(self, expr: ir.Scalar) -> object:
@@ -174,10 +179,13 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
             tag = f"_{side}" + ("_public" if public else "")
             for part, expr in tie_value(feats, side, public).items():
                 values[f"{part}_to{tag}"] = expr
-    ties = runner.materialize(feats.mutate(**values), "ties")
-    # Each intermediate table is dropped once the last step that reads it has been asked
-    # for: at 100M events they are tens of GB, in memory or on the engine's disk.
-    _drop(runner, totals, emb)
+    # The ties' ~60 columns are figures of the totals' ~40: at 10M events a table of them
+    # held ~3 GB, the memory scoring has, and the steps after it spilled to disk.
+    ties = runner.materialize(feats.mutate(**values), "ties", recomputable=True)
+    if not _reads(ties, totals):
+        # Each intermediate table is dropped once the last step that reads it has been
+        # asked for: at 100M events they are tens of GB, in memory or on the engine's disk.
+        _drop(runner, totals, emb)
 
     side = runner.materialize(sides(ties), "sides")
     engaged = side.filter(side.given > 0)
@@ -256,6 +264,11 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     people = runner.materialize(left_join(blended, scores, "person"), "people")
     _drop(runner, blended)
     return Measured(people=people, ties=ties, as_of=moment, params=params)
+
+
+def _reads(expr: ir.Table, table: ir.Table) -> bool:
+    """Whether ``expr`` reads ``table`` (a table the runner made)."""
+    return table.op().name in {t.name for t in expr.op().find(ops.DatabaseTable)}
 
 
 def _drop(runner: Runner, *tables: ir.Table) -> None:

@@ -999,8 +999,9 @@ class Store:
         *,
         history_table: str | None = None,
     ) -> None:
-        """Keep a scoring run's results (from the connection's tables of those SQL names, the
-        ties' ``tie_columns`` or all), replacing the previous run's, in one transaction.
+        """Keep a scoring run's results (from the connection's tables or parenthesised
+        queries of those SQL names, the ties' ``tie_columns`` or all), replacing the previous
+        run's, in one transaction.
 
         ``history_table`` holds the run's scores as of earlier months (``score_history``);
         without it, an earlier run's history is dropped, as it belongs to that run.
