@@ -122,6 +122,48 @@ def test_the_answer_window_is_seven_days(db):
     assert pair(db, "ivy", "jon")["turns"] == 0
 
 
+def test_the_turns_are_the_conversational_rows_of_the_steps():
+    """Turns are found among conversational acts alone (a reply, a message), in both
+    directions of a pair; a like between them is no turn and answers nothing. The steps
+    made from the turns already made are the steps made from scratch."""
+    from narrowcast.measures.ties import conversation_steps, conversation_turns
+
+    day = 86_400.0
+    acts = [  # (src, dst, day, kind): ada and bob talk, with a like in between
+        (1, 2, 0.0, "reply"),
+        (2, 1, 1.0, "like"),
+        (2, 1, 2.0, "reply"),
+        (1, 2, 30.0, "message"),
+    ]
+    inter = ibis.memtable(
+        {
+            "platform": ["p"] * 4,
+            "kind": [k for *_, k in acts],
+            "content_id": [f"c{i}" for i in range(4)],
+            "t": [d * day for _, _, d, _ in acts],
+            "w": [1.0] * 4,
+            "kind_weight": [1.0, 0.2, 1.0, 1.0],
+            "src": [s for s, *_ in acts],
+            "dst": [d for _, d, *_ in acts],
+            "conversation": [k != "like" for *_, k in acts],
+            "private": [k == "message" for *_, k in acts],
+            "part": ["feedback", "support", "feedback", "conversation"],
+        }
+    )
+    con = ibis.duckdb.connect()
+    turns = conversation_turns(inter, 7.0)
+    rows = con.to_pyarrow(turns.order_by("t")).to_pylist()
+    assert [(r["turn"], r["answered"], r["turn_public"]) for r in rows] == [
+        (False, True, False),  # answered by bob's reply on day 2
+        (True, False, True),  # answers ada's reply; ada's message came after 28 days
+        (False, False, False),  # past the window, and private
+    ]
+    assert rows[0]["answer_seconds"] == 2 * day
+    made = con.to_pyarrow(conversation_steps(inter, 7.0, turns).order_by("t"))
+    fresh = con.to_pyarrow(conversation_steps(inter, 7.0).order_by("t"))
+    assert made.equals(fresh) and made.num_rows == 4
+
+
 def test_answered_counts_what_the_other_side_answered(db):
     """In ada-bob, bob's reply (1.0) was answered by ada; ada's reply was not answered."""
     t = pair(db, "ada", "bob")

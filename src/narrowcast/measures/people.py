@@ -149,6 +149,9 @@ def listening(steps: ir.Table, thanked: ir.Table, standing: ir.Table) -> ir.Tabl
     to it, :func:`acknowledged`). Undefined (null) for someone nobody addressed. Also
     ``addressed`` and ``answered`` (counts; ``_public`` without private messages),
     ``addressers``, ``answer_hours`` (median time to a reply).
+
+    ``steps`` is :func:`~narrowcast.measures.ties.conversation_steps`, or its conversational
+    rows alone (:func:`~narrowcast.measures.ties.conversation_turns`).
     """
     s = steps.filter(steps.conversation)
     s = s.left_join(thanked, ["platform", "content_id"])

@@ -20,6 +20,7 @@ from narrowcast.model import KINDS
 __all__ = [
     "CORE_KIND_WEIGHT",
     "conversation_steps",
+    "conversation_turns",
     "embeddedness",
     "gently",
     "saturate",
@@ -50,7 +51,9 @@ def gently(x: ir.NumericValue, scale: float) -> ir.FloatingValue:
     return x / (x + scale)
 
 
-def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.Table:
+def conversation_steps(
+    interactions: ir.Table, answer_window_days: float, turns: ir.Table | None = None
+) -> ir.Table:
     """Each interaction with whether it answers the other and whether the other answered it.
 
     Within a pair, the conversational events (replies, messages, mentions, quotes) are put
@@ -59,15 +62,30 @@ def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.
     Adds ``lo``, ``hi``, ``fwd`` (the actor is ``lo``), ``turn``, ``answered`` and
     ``answer_seconds``, and ``turn_public`` and ``answered_public``, the same within the
     public conversation only. Non-conversational events get false flags.
+
+    ``turns`` is :func:`conversation_turns` of the same interactions, where already made.
     """
-    e = interactions.mutate(
-        lo=ibis.least(interactions.src, interactions.dst),
-        hi=ibis.greatest(interactions.src, interactions.dst),
+    if turns is None:
+        turns = conversation_turns(interactions, answer_window_days)
+    e = _paired(interactions)
+    no = ibis.literal(False)
+    rest = e.filter(~e.conversation).mutate(
+        turn=no,
+        answered=no,
+        answer_seconds=ibis.null().cast(turns.answer_seconds.type()),
+        turn_public=no,
+        answered_public=no,
     )
-    e = e.mutate(fwd=e.src == e.lo)
-    window = answer_window_days * DAY_SECONDS
+    return turns.union(rest)
+
+
+def conversation_turns(interactions: ir.Table, answer_window_days: float) -> ir.Table:
+    """The conversational rows of :func:`conversation_steps`: the only ones with turns,
+    and the only ones listening reads (a third of the interactions)."""
+    c = _paired(interactions)
     # Only conversational events take part in a conversation: the windows sort those alone.
-    c = e.filter(e.conversation)
+    c = c.filter(c.conversation)
+    window = answer_window_days * DAY_SECONDS
 
     def flags(win: ibis.Window) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.NumericValue]:
         prev_src, prev_t = c.src.lag().over(win), c.t.lag().over(win)
@@ -81,22 +99,22 @@ def conversation_steps(interactions: ir.Table, answer_window_days: float) -> ir.
     # The public figures come from the public conversation alone: a public reply that
     # answers a private message is not a public turn (nothing private shows through).
     turn_pub, answered_pub, _ = flags(ibis.window(group_by=[c.lo, c.hi, c.private], order_by=order))
-    c = c.mutate(
+    return c.mutate(
         turn=turn,
         answered=answered,
         answer_seconds=answered.ifelse(wait, ibis.null()),
         turn_public=turn_pub & ~c.private,
         answered_public=answered_pub & ~c.private,
     )
-    no = ibis.literal(False)
-    rest = e.filter(~e.conversation).mutate(
-        turn=no,
-        answered=no,
-        answer_seconds=ibis.null().cast(c.answer_seconds.type()),
-        turn_public=no,
-        answered_public=no,
+
+
+def _paired(interactions: ir.Table) -> ir.Table:
+    """The interactions with their tie, ``lo`` and ``hi``, and ``fwd`` (the actor is lo)."""
+    e = interactions.mutate(
+        lo=ibis.least(interactions.src, interactions.dst),
+        hi=ibis.greatest(interactions.src, interactions.dst),
     )
-    return c.union(rest)
+    return e.mutate(fwd=e.src == e.lo)
 
 
 def tie_totals(steps: ir.Table) -> ir.Table:
