@@ -242,8 +242,7 @@ class DuckDBRunner:
         columns of figures of the tie totals, held ~3 GB at 10M events, the whole limit,
         and the steps after them spilled to disk. Scored with the ties made a table and
         computed where read: 1M events 3.3-3.4 s and 3.4-3.5 s; 3M 9.2-9.4 s and 2.5 GB
-        against 8.8-9.0 s and 2.2 GB; 10M 35.0-35.4 s and 3.8 GB against 33.2-33.5 s and
-        3.4 GB.
+        against 8.8-9.0 s and 2.2 GB; 10M 37.7-37.9 s against 33.7-34.0 s.
         """
         # ``by`` is for engines that partition tables; DuckDB's joins do not need it.
         if recomputable and self.recompute:
