@@ -164,7 +164,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     ev = runner.materialize(decayed(events, moment, h), "ev")
     # The conversational interactions, with their turns, are a table of their own (the
     # ties' totals and listening read them); the others are read from ``ev`` where the
-    # totals need them: at 10M events, two thirds of 8M rows never written again.
+    # totals need them: at 10M events, 5.1M of the 8.3M interactions are not written again.
     inter = interactions(ev)
     turns = runner.materialize(conversation_turns(inter, params.answer_window_days), "turns")
     steps = conversation_steps(inter, params.answer_window_days, turns)

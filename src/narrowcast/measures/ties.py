@@ -81,7 +81,7 @@ def conversation_steps(
 
 def conversation_turns(interactions: ir.Table, answer_window_days: float) -> ir.Table:
     """The conversational rows of :func:`conversation_steps`: the only ones with turns,
-    and the only ones listening reads (a third of the interactions)."""
+    and the only ones listening reads (3.2M of 8.3M interactions at 10M events)."""
     c = _paired(interactions)
     # Only conversational events take part in a conversation: the windows sort those alone.
     c = c.filter(c.conversation)
