@@ -122,25 +122,23 @@ def test_the_answer_window_is_seven_days(db):
     assert pair(db, "ivy", "jon")["turns"] == 0
 
 
-def test_the_turns_are_the_conversational_rows_of_the_steps():
-    """Turns are found among conversational acts alone (a reply, a message), in both
-    directions of a pair; a like between them is no turn and answers nothing. The steps
-    made from the turns already made are the steps made from scratch."""
-    from narrowcast.measures.ties import conversation_steps, conversation_turns
+DAY = 86_400.0
 
-    day = 86_400.0
-    acts = [  # (src, dst, day, kind): ada and bob talk, with a like in between
+
+def _talk() -> ibis.Table:
+    """ada (1) and bob (2) talk, with a like in between; ada's last word is private."""
+    acts = [  # (src, dst, day, kind)
         (1, 2, 0.0, "reply"),
         (2, 1, 1.0, "like"),
         (2, 1, 2.0, "reply"),
         (1, 2, 30.0, "message"),
     ]
-    inter = ibis.memtable(
+    return ibis.memtable(
         {
             "platform": ["p"] * 4,
             "kind": [k for *_, k in acts],
             "content_id": [f"c{i}" for i in range(4)],
-            "t": [d * day for _, _, d, _ in acts],
+            "t": [d * DAY for _, _, d, _ in acts],
             "w": [1.0] * 4,
             "kind_weight": [1.0, 0.2, 1.0, 1.0],
             "src": [s for s, *_ in acts],
@@ -150,6 +148,16 @@ def test_the_turns_are_the_conversational_rows_of_the_steps():
             "part": ["feedback", "support", "feedback", "conversation"],
         }
     )
+
+
+def test_the_turns_are_the_conversational_rows_of_the_steps():
+    """Turns are found among conversational acts alone (a reply, a message), in both
+    directions of a pair; a like between them is no turn and answers nothing. The steps
+    made from the turns already made are the steps made from scratch."""
+    from narrowcast.measures.ties import conversation_steps, conversation_turns
+
+    day = DAY
+    inter = _talk()
     con = ibis.duckdb.connect()
     turns = conversation_turns(inter, 7.0)
     rows = con.to_pyarrow(turns.order_by("t")).to_pylist()
@@ -162,6 +170,30 @@ def test_the_turns_are_the_conversational_rows_of_the_steps():
     made = con.to_pyarrow(conversation_steps(inter, 7.0, turns).order_by("t"))
     fresh = con.to_pyarrow(conversation_steps(inter, 7.0).order_by("t"))
     assert made.equals(fresh) and made.num_rows == 4
+
+
+def test_the_tie_totals_take_the_conversation_from_the_turns():
+    """ada (lo) addressed bob twice (a reply, answered; a private message 28 days later,
+    not), bob once (a reply, answering ada's: one turn, public); bob's like is support.
+    The totals are the same whether the turns are given or found in the steps."""
+    from narrowcast.measures.ties import conversation_steps, conversation_turns, tie_totals
+
+    inter = _talk()
+    con = ibis.duckdb.connect()
+    turns = conversation_turns(inter, 7.0)
+    steps = conversation_steps(inter, 7.0, turns)
+    given = con.to_pyarrow(tie_totals(steps, turns)).to_pylist()
+    found = con.to_pyarrow(tie_totals(steps)).to_pylist()
+    assert given == found and len(given) == 1
+    t = given[0]
+    assert (t["lo"], t["hi"]) == (1, 2)
+    assert (t["addressed_lo"], t["answered_lo"], t["messages_lo"]) == (2.0, 1.0, 1.0)
+    assert (t["addressed_public_lo"], t["answered_public_lo"]) == (1.0, 1.0)
+    assert (t["addressed_hi"], t["answered_hi"], t["messages_hi"]) == (1.0, 0.0, 0.0)
+    assert (t["turns"], t["turns_public"], t["support_hi"], t["support_lo"]) == (1.0, 1.0, 1.0, 0)
+    assert (t["events"], t["events_public"], t["kinds"], t["kinds_public"]) == (4, 3, 3, 2)
+    assert (t["first_t"], t["first_t_lo"], t["first_t_hi"]) == (0.0, 0.0, DAY)
+    assert (t["last_t"], t["last_t_public"]) == (30 * DAY, 2 * DAY)
 
 
 def test_answered_counts_what_the_other_side_answered(db):

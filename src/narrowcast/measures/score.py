@@ -168,7 +168,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
     inter = interactions(ev)
     turns = runner.materialize(conversation_turns(inter, params.answer_window_days), "turns")
     steps = conversation_steps(inter, params.answer_window_days, turns)
-    totals = runner.materialize(tie_totals(steps), "totals")
+    totals = runner.materialize(tie_totals(steps, turns), "totals")
     emb = runner.materialize(embeddedness(totals), "embedded")
     t_now = seconds(ibis.literal(moment))
     feats = tie_features(totals, emb, t_now, h)
