@@ -13,6 +13,8 @@ from pathlib import Path
 
 import ibis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import narrowcast
 from narrowcast.measures.params import TIE_WEIGHTS
@@ -125,28 +127,33 @@ def test_the_answer_window_is_seven_days(db):
 DAY = 86_400.0
 
 
-def _talk() -> ibis.Table:
-    """ada (1) and bob (2) talk, with a like in between; ada's last word is private."""
-    acts = [  # (src, dst, day, kind)
-        (1, 2, 0.0, "reply"),
-        (2, 1, 1.0, "like"),
-        (2, 1, 2.0, "reply"),
-        (1, 2, 30.0, "message"),
-    ]
+KIND_WEIGHT = {"reply": 1.0, "message": 1.0, "like": 0.2}
+PART = {"reply": "feedback", "message": "conversation", "like": "support"}
+
+
+def _interactions(acts: list[tuple[int, int, float, str]]) -> ibis.Table:
+    """Interactions of acts (src, dst, day, kind), each weighing 1; messages are private."""
     return ibis.memtable(
         {
-            "platform": ["p"] * 4,
+            "platform": ["p"] * len(acts),
             "kind": [k for *_, k in acts],
-            "content_id": [f"c{i}" for i in range(4)],
+            "content_id": [f"c{i}" for i in range(len(acts))],
             "t": [d * DAY for _, _, d, _ in acts],
-            "w": [1.0] * 4,
-            "kind_weight": [1.0, 0.2, 1.0, 1.0],
+            "w": [1.0] * len(acts),
+            "kind_weight": [KIND_WEIGHT[k] for *_, k in acts],
             "src": [s for s, *_ in acts],
             "dst": [d for _, d, *_ in acts],
             "conversation": [k != "like" for *_, k in acts],
             "private": [k == "message" for *_, k in acts],
-            "part": ["feedback", "support", "feedback", "conversation"],
+            "part": [PART[k] for *_, k in acts],
         }
+    )
+
+
+def _talk() -> ibis.Table:
+    """ada (1) and bob (2) talk, with a like in between; ada's last word is private."""
+    return _interactions(
+        [(1, 2, 0.0, "reply"), (2, 1, 1.0, "like"), (2, 1, 2.0, "reply"), (1, 2, 30.0, "message")]
     )
 
 
@@ -170,6 +177,62 @@ def test_the_turns_are_the_conversational_rows_of_the_steps():
     made = con.to_pyarrow(conversation_steps(inter, 7.0, turns).order_by("t"))
     fresh = con.to_pyarrow(conversation_steps(inter, 7.0).order_by("t"))
     assert made.equals(fresh) and made.num_rows == 4
+
+
+def test_a_private_word_between_public_ones_is_left_out_of_the_public_turns():
+    """ada replies (day 0), bob messages her privately (day 1), then replies (day 2).
+
+    All channels: bob's message answers ada's reply (a turn); his reply follows his own
+    message, so it is none. In public, bob's reply follows ada's reply: a public turn,
+    and ada's reply was answered in public."""
+    from narrowcast.measures.ties import conversation_turns
+
+    inter = _interactions([(1, 2, 0.0, "reply"), (2, 1, 1.0, "message"), (2, 1, 2.0, "reply")])
+    rows = ibis.duckdb.connect().to_pyarrow(conversation_turns(inter, 7.0).order_by("t"))
+    flags = ["turn", "answered", "turn_public", "answered_public"]
+    assert [tuple(r[f] for f in flags) for r in rows.to_pylist()] == [
+        (False, True, False, True),
+        (True, False, False, False),
+        (False, False, True, False),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([(1, 2), (2, 1)]),
+            st.sampled_from(["reply", "message"]),
+            st.integers(0, 12).map(lambda d: d * 2.5),  # some gaps past the 7-day window
+        ),
+        min_size=1,
+        max_size=10,
+        # Both sides may act at one moment (lo's act comes first), one side once a moment.
+        unique_by=lambda a: (a[0][0], a[2]),
+    )
+)
+def test_the_public_turns_are_the_turns_of_the_public_conversation_alone(acts):
+    """Whatever the order of a pair's public replies and private messages, a public row's
+    public flags are its flags in the public conversation with the private rows removed."""
+    from narrowcast.measures.ties import conversation_turns
+
+    con = ibis.duckdb.connect()
+    log = [(s, d, day, kind) for (s, d), kind, day in acts]
+    flags = ("turn", "answered")
+
+    def by_item(table: ibis.Table, suffix: str) -> dict[str, tuple]:
+        rows = con.to_pyarrow(table).to_pylist()
+        return {r["content_id"]: tuple(r[f + suffix] for f in flags) for r in rows}
+
+    everything = by_item(conversation_turns(_interactions(log), 7.0), "_public")
+    public = [a for a in log if a[3] != "message"]
+    alone = by_item(conversation_turns(_interactions(public), 7.0), "") if public else {}
+    # Items are numbered by position: number the public rows as they are in the full log.
+    names = [f"c{i}" for i, a in enumerate(log) if a[3] != "message"]
+    assert {names[int(k[1:])]: v for k, v in alone.items()} == {
+        k: v for k, v in everything.items() if k in names
+    }
+    assert all(v == (False, False) for k, v in everything.items() if k not in names)
 
 
 def test_the_tie_totals_take_the_conversation_from_the_turns():

@@ -87,24 +87,66 @@ def conversation_turns(interactions: ir.Table, answer_window_days: float) -> ir.
     c = c.filter(c.conversation)
     window = answer_window_days * DAY_SECONDS
 
-    def flags(win: ibis.Window) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.NumericValue]:
-        prev_src, prev_t = c.src.lag().over(win), c.t.lag().over(win)
-        next_src, next_t = c.src.lead().over(win), c.t.lead().over(win)
-        turn = (prev_src != c.src).fill_null(False) & (c.t - prev_t <= window)
-        answered = (next_src != c.src).fill_null(False) & (next_t - c.t <= window)
+    def flags(
+        prev_other: ir.BooleanValue,
+        prev_t: ir.NumericValue,
+        next_other: ir.BooleanValue,
+        next_t: ir.NumericValue,
+    ) -> tuple[ir.BooleanValue, ir.BooleanValue, ir.NumericValue]:
+        """A turn: the act before was the other side's, within the window; answered: the
+        act after is, within the window. Also the time to the act after."""
+        turn = prev_other.fill_null(False) & (c.t - prev_t <= window)
+        answered = next_other.fill_null(False) & (next_t - c.t <= window)
         return turn.fill_null(False), answered.fill_null(False), next_t - c.t
 
-    order = [c.t, c.src]
-    turn, answered, wait = flags(ibis.window(group_by=[c.lo, c.hi], order_by=order))
+    pair, order = [c.lo, c.hi], [c.t, c.src]
+    win = ibis.window(group_by=pair, order_by=order)
+    turn, answered, wait = flags(
+        c.src.lag().over(win) != c.src,
+        c.t.lag().over(win),
+        c.src.lead().over(win) != c.src,
+        c.t.lead().over(win),
+    )
     # The public figures come from the public conversation alone: a public reply that
     # answers a private message is not a public turn (nothing private shows through).
-    turn_pub, answered_pub, _ = flags(ibis.window(group_by=[c.lo, c.hi, c.private], order_by=order))
+    # They are read in the same order as the rest, so one sort serves both (at 10M events
+    # the step took 1.7 s against 2.3-2.4 s with a window of its own for each channel):
+    # the latest public act of each side before a row, and the earliest after it. The
+    # order is (t, src), so at the same moment lo's acts come before hi's.
+    before = ibis.window(group_by=pair, order_by=order, rows=(None, -1))
+    after = ibis.window(group_by=pair, order_by=order, rows=(1, None))
+    pub = ~c.private
+    lo_t = (pub & c.fwd).ifelse(c.t, ibis.null())
+    hi_t = (pub & ~c.fwd).ifelse(c.t, ibis.null())
+    lo_before, hi_before = lo_t.max().over(before), hi_t.max().over(before)
+    lo_after, hi_after = lo_t.min().over(after), hi_t.min().over(after)
+    mine_before, theirs_before = (
+        c.fwd.ifelse(lo_before, hi_before),
+        c.fwd.ifelse(hi_before, lo_before),
+    )
+    mine_after, theirs_after = c.fwd.ifelse(lo_after, hi_after), c.fwd.ifelse(hi_after, lo_after)
+    # The other side's act is the one just before when it is the later of the two (at the
+    # same moment: when the other side is hi), and just after when it is the earlier.
+    theirs_last = theirs_before.notnull() & (
+        mine_before.isnull()
+        | (theirs_before > mine_before)
+        | ((theirs_before == mine_before) & c.fwd)
+    )
+    theirs_next = theirs_after.notnull() & (
+        mine_after.isnull() | (theirs_after < mine_after) | ((theirs_after == mine_after) & ~c.fwd)
+    )
+    turn_pub, answered_pub, _ = flags(
+        theirs_last,
+        ibis.greatest(lo_before, hi_before),
+        theirs_next,
+        ibis.least(lo_after, hi_after),
+    )
     return c.mutate(
         turn=turn,
         answered=answered,
         answer_seconds=answered.ifelse(wait, ibis.null()),
-        turn_public=turn_pub & ~c.private,
-        answered_public=answered_pub & ~c.private,
+        turn_public=turn_pub & pub,
+        answered_public=answered_pub & pub,
     )
 
 
