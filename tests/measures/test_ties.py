@@ -125,8 +125,6 @@ def test_the_answer_window_is_seven_days(db):
 
 
 DAY = 86_400.0
-
-
 KIND_WEIGHT = {"reply": 1.0, "message": 1.0, "like": 0.2}
 PART = {"reply": "feedback", "message": "conversation", "like": "support"}
 
@@ -163,7 +161,6 @@ def test_the_turns_are_the_conversational_rows_of_the_steps():
     made from the turns already made are the steps made from scratch."""
     from narrowcast.measures.ties import conversation_steps, conversation_turns
 
-    day = DAY
     inter = _talk()
     con = ibis.duckdb.connect()
     turns = conversation_turns(inter, 7.0)
@@ -173,7 +170,7 @@ def test_the_turns_are_the_conversational_rows_of_the_steps():
         (True, False, True),  # answers ada's reply; ada's message came after 28 days
         (False, False, False),  # past the window, and private
     ]
-    assert rows[0]["answer_seconds"] == 2 * day
+    assert rows[0]["answer_seconds"] == 2 * DAY
     made = con.to_pyarrow(conversation_steps(inter, 7.0, turns).order_by("t"))
     fresh = con.to_pyarrow(conversation_steps(inter, 7.0).order_by("t"))
     assert made.equals(fresh) and made.num_rows == 4
