@@ -192,11 +192,31 @@ def test_text_is_the_subject_a_blank_line_and_the_body():
     assert text["m4@example.org"] == (
         "[Test-pkg] Checks on Windows time out\n\nThe Windows checks take 20 minutes."
     )
-    # Standard mbox escapes body lines starting with "From ": one ">" is taken off again.
+    # The line quoting Ada is left out: the text is Søren's own words.
+    assert text["m2@example.dk"] == (
+        "[Test-pkg] Building vignettes offline\n\nUse a precomputed vignette."
+    )
+    # Standard mbox escapes body lines starting with "From ": one ">" is taken off again,
+    # and the line that then starts with ">" quotes another message.
     assert text["e1@example.org"] == (
-        "Rebuilding the documentation\n\n"
-        "From the start, roxygen rebuilt everything.\n"
-        ">From a quoted mbox line."
+        "Rebuilding the documentation\n\nFrom the start, roxygen rebuilt everything."
+    )
+
+
+def test_lines_quoting_another_message_are_not_the_senders_text():
+    """A reply quoting a link does not use it: only the lines the sender wrote are text."""
+    body = (
+        "> On Mon, Ada wrote:\n"
+        "> see https://example.org/build for the log\n"
+        ">> and an older quote\n"
+        "\n"
+        "Thanks, that fixed it.\n"
+        "   > indented: not a quote marker\n"
+        "> trailing quote"
+    )
+    events, _, _ = parse_mbox(pipermail_message(body=body))
+    assert events.column("text")[0].as_py() == (
+        "[Test-pkg] Hi\n\nThanks, that fixed it.\n   > indented: not a quote marker"
     )
 
 
@@ -220,7 +240,8 @@ def test_a_body_line_starting_with_from_does_not_split_a_message(line):
     text = pipermail_message(body=f"Before.\n{line}\nAfter.\n")
     events, _, _ = parse_mbox(text)
     assert events.num_rows == 1
-    assert events.column("text")[0].as_py() == f"[Test-pkg] Hi\n\nBefore.\n{line}\nAfter."
+    kept = "" if line.startswith(">") else f"{line}\n"  # a quoted line is not the sender's
+    assert events.column("text")[0].as_py() == f"[Test-pkg] Hi\n\nBefore.\n{kept}After."
 
 
 @pytest.mark.parametrize(

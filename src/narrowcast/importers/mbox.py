@@ -41,7 +41,11 @@ The event of a message
     The ``Date`` header in UTC (no offset, or ``-0000``, is taken as UTC); when it is
     missing or not a date, the envelope line's date. A message with neither is a bad row.
 ``text``
-    ``Subject + "\\n\\n" + body``, used only for echo detection.
+    ``Subject + "\\n\\n" + body``, used only for echo detection, with the body in the
+    sender's own words: lines quoting another message (starting with ``>``; in a standard
+    mbox, after its ``>From`` escaping is undone) are left out. In R-package-devel they are
+    half the text, and a link quoted in a reply is not the replier's use of it: kept, every
+    reply quoting a link counted as an echo of it.
 
 One sender is one person: the identity rule
 -------------------------------------------
@@ -138,6 +142,7 @@ _WANTED = frozenset({"from", "date", "subject", "message-id", "in-reply-to", "re
 _NON_BLANK = re.compile(r"\S")
 _ANGLE = re.compile(r"<([^<>]*)>")
 _QUOTED_FROM = re.compile(r"^>(>*From )", re.MULTILINE)
+_QUOTED_LINE = re.compile(r"^>[^\n]*\n?", re.MULTILINE)
 _DATE = re.compile(
     r"\s*(?:[A-Za-z]{3},\s*)?([0-9]{1,2})\s+([A-Za-z]{3})\s+([0-9]{4})\s+"
     r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s+([+-])([0-9]{2})([0-9]{2})\s*(?:\(.*\))?\s*"
@@ -465,9 +470,12 @@ class _Parser:
 
         if "=?" in subject:
             subject = _decode(subject)
-        body = buf[end + 2 : stop].strip("\n")
-        if ">From " in body and not groups[0].endswith(" "):
-            body = _QUOTED_FROM.sub(r"\1", body)  # standard mbox (mboxrd) escaping
+        body = buf[end + 2 : stop]
+        if ">" in body:
+            if ">From " in body and not groups[0].endswith(" "):
+                body = _QUOTED_FROM.sub(r"\1", body)  # standard mbox (mboxrd) escaping
+            body = _QUOTED_LINE.sub("", body)
+        body = body.strip("\n")
         text = subject + "\n\n" + body
         rows = self.rows
         rows.chars += len(text)
