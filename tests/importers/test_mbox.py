@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from narrowcast.errors import InputError
-from narrowcast.importers import read
+from narrowcast.importers import mbox, read
 from narrowcast.importers.mbox import address_skeleton, parse_mbox, read_mbox
 from narrowcast.model import EVENTS, PEOPLE
 
@@ -560,6 +560,169 @@ def test_any_address_in_any_style_gives_one_person_with_its_name(local, host, tl
 
 
 @pytest.mark.data
+# --- reading by columns -------------------------------------------------------------------
+#
+# The usual messages of a block are read a column at a time; every other message is read by
+# itself, by the plain statement of the rules (_Parser.columns = False reads them all so).
+# Both ways must give the same events and people.
+
+
+def _both_ways(monkeypatch, read):
+    """``read()`` with the usual messages read by columns, then with every message read by
+    itself."""
+    by_columns = read()
+    monkeypatch.setattr(mbox._Parser, "columns", False)
+    one_by_one = read()
+    monkeypatch.undo()
+    return by_columns, one_by_one
+
+
+def _usual_ids(path: Path) -> list[str]:
+    """The Message-IDs of the messages of a file that are read by columns."""
+    data = mbox._prepared(mbox.open_binary(path).stream.read())
+    found = mbox._envelopes(*data)
+    columns = mbox._usual(data[0], data[1], found)
+    return columns.columns["content_id"].to_pylist() if len(columns.rows) else []
+
+
+def test_the_usual_messages_are_read_by_columns():
+    """m1 and m2 have the usual form (m2's sender name is an encoded-word, its In-Reply-To
+    has a comment after the id); m3's Date has no offset. m4's Subject is folded and m5's
+    sender has no display name: both usual; m6's Date is impossible; m7 is usual. e1 has
+    other headers (Received folded over two lines) and a 'Message-Id': usual, as is e2;
+    e3 has no Message-ID and a named zone ('GMT')."""
+    assert _usual_ids(PIPERMAIL[0]) == ["m1@example.org", "m2@example.dk"]
+    assert _usual_ids(PIPERMAIL[1]) == ["m4@example.org", "m5@example.net"]
+    assert _usual_ids(PIPERMAIL[2]) == ["m7@example.org"]
+    assert _usual_ids(MBOX) == ["e1@example.org", "e2@example.dk"]
+
+
+def test_reading_by_columns_gives_the_events_read_one_by_one(monkeypatch):
+    files = [*PIPERMAIL, MBOX]
+    by_columns, one_by_one = _both_ways(monkeypatch, lambda: tables(read_mbox(files)))
+    assert by_columns[0].equals(one_by_one[0])
+    assert by_columns[1].equals(one_by_one[1])
+    assert rows(by_columns[0]) == PIPERMAIL_ROWS + MBOX_ROWS
+
+
+# Each field: its usual forms, and others. A message is drawn with every field usual, or
+# with one field in another form, or with each field in any form.
+_FROM_NAMES = (["From", "FROM", "from"], ["From ", "From\t", "Frm"])
+_DATES = (
+    [
+        "Fri, 1 Jun 2018 10:00:00 +0000",
+        "Fri, 01 Jun 2018 10:00:00 -0130",
+        "1 Jun 2018 10:00 +0200",
+        "Fri, 1 Jun 2018 10:00:00 +0000 (UTC)",
+        "Fri,  1 jun 2018  9:05:07 +0000",
+        "Fri, 29 Feb 2016 23:59:59 +0000",
+    ],
+    [
+        "Fri, 1 Jun 2018 10:00:00",
+        "Fri, 1 Jun 2018 10:00:00 GMT",
+        "Fri, 31 Jun 2018 10:00:00 +0000",
+        "Fri, 29 Feb 2018 10:00:00 +0000",
+        "Fri, 1 Jun 2018 24:00:00 +0000",
+        "Fri, 1 Jun 0000 10:00:00 +0000",
+        "Fri, 1 Jun 18 10:00:00 +0000",
+        "Fri, 1 Foo 2018 10:00:00 +0000",
+        "Fri, 1 Jun 2018 10:00:00 +0000\u3000",
+        "",
+        "nonsense",
+    ],
+)
+_IDS = (["<a@x>", " <b@x> ", "<c@x> (comment)", "<\u00e9@x>"], ["<>", "< >", "d@x", "<<e@x>", "<f"])
+_REFS = (
+    ["<a@x>", "<a@x> <b@x>", "<a@x>\n\t<b@x>", "<a@x> ,<b@x>"],
+    ["<a@x>\n <>", "<> <b@x>", "x", "<a@x> <b", ""],
+)
+_SUBJECTS = (
+    ["Hi", "", "=?utf-8?q?S=C3=B8ren?= asks", "=?bad?=", "Re: caf\u00e9", "  padded  ", "A\n B"],
+    ["Subject\u00a0"],
+)
+_BODY_LINES = [
+    "Hello.",
+    "",
+    "> quoted https://x.org/a",
+    ">> deeper",
+    ">From an escaped line",
+    ">>From a quoted one",
+    "From the start",
+    "  > indented",
+    "caf\u00e9 #tag",
+    "\r",
+]
+
+
+@st.composite
+def _archives(draw):
+    """Archives of messages in every form the reader meets: headers in any case, spaced,
+    folded, missing or repeated; dates in and out of the usual form; ids clean and not;
+    encoded subjects; quoted, escaped and blank body lines; no blank line after headers."""
+    out = []
+    fields = ["from", "date", "subject", "id", "reply", "refs", "fold", "blank", "given"]
+    for i in range(draw(st.integers(1, 6))):
+        free = draw(st.sampled_from([[], *[[f] for f in fields], fields]))
+
+        def pick(forms: tuple[list[str], list[str]], field: str, free: list = free) -> str:
+            if field not in free:
+                return draw(st.sampled_from(forms[0]))
+            return draw(st.sampled_from(forms[1] if len(free) == 1 else forms[0] + forms[1]))
+
+        def given(free: list = free) -> bool:
+            return "given" not in free or draw(st.integers(0, 4)) > 0
+
+        piper = draw(st.booleans())
+        sender = "ada at example.org" if piper else "ada@example.org"
+        envelope = f"From {sender}{'  ' if piper else ' '}Fri Jun  1 10:00:0{i} 2018"
+        headers = [f"{name}: x" for name in draw(st.lists(st.sampled_from(["To", "X-A"])))]
+        if given():
+            headers.append(f"{pick(_FROM_NAMES, 'from')}: {sender} (Ada {i % 2})")
+        if draw(st.integers(0, 5)) == 0:
+            headers.append("From: bob@example.net")  # a second From: the first counts
+        for name, value in [
+            ("Date", pick(_DATES, "date")),
+            ("Subject", pick(_SUBJECTS, "subject")),
+            ("Message-ID", pick(_IDS, "id").replace("@x", f"{i}@x")),
+            ("In-Reply-To", pick(_IDS, "reply")),
+            ("References", pick(_REFS, "refs")),
+        ]:
+            if given() or name == "Message-ID":
+                headers.append(f"{draw(st.sampled_from([name, name.upper()]))}: {value}")
+        headers = draw(st.permutations(headers))
+        if "fold" in free and draw(st.booleans()):
+            headers = ["  folded first", *headers]
+        body = draw(st.lists(st.sampled_from(_BODY_LINES), max_size=6))
+        blank = [""] if "blank" not in free or draw(st.booleans()) else []
+        out.append("\n".join([envelope, *headers, *blank, *body, ""]))
+    return "\n".join(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(archive=_archives(), block=st.integers(16, 400))
+def test_reading_by_columns_equals_reading_one_by_one_whatever_the_messages(
+    tmp_path_factory, archive, block
+):
+    path = tmp_path_factory.mktemp("mbox") / "list.txt"
+    path.write_text(archive, encoding="utf-8")
+
+    def read():
+        try:
+            return tables(read_mbox([path], block_bytes=block, skip_bad_rows=True))
+        except InputError as err:
+            return str(err)
+
+    with pytest.MonkeyPatch.context() as mp:
+        by_columns, one_by_one = _both_ways(mp, read)
+    if isinstance(by_columns, str):
+        assert by_columns == one_by_one
+        return
+    assert by_columns[0].equals(one_by_one[0])
+    assert by_columns[1].equals(one_by_one[1])
+    # Blocks of any size give the events of the archive read at once.
+    assert by_columns[0].equals(parse_mbox(archive, skip_bad_rows=True)[0])
+
+
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"the real archive is not at {REAL}")
 def test_the_r_package_devel_archive():
     files = sorted(REAL.glob("*.txt.gz"))
@@ -587,3 +750,21 @@ def test_the_r_package_devel_archive():
     ]
     for who in ["duncan murdoch", "dirk eddelbuettel", "uwe ligges", "ben bolker"]:
         assert len(names[who]) == 1, who
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"the real archive is not at {REAL}")
+def test_the_r_package_devel_archive_read_by_columns_and_one_by_one(monkeypatch):
+    files = sorted(REAL.glob("*.txt.gz"))
+    usual = []
+    original = mbox._usual
+
+    def counting(*args):
+        columns = original(*args)
+        usual.append(len(columns.rows))
+        return columns
+
+    monkeypatch.setattr(mbox, "_usual", counting)
+    by_columns, one_by_one = _both_ways(monkeypatch, lambda: tables(read_mbox(files)))
+    assert by_columns[0].equals(one_by_one[0])
+    assert by_columns[1].equals(one_by_one[1])
+    assert sum(usual) >= 0.99 * by_columns[0].num_rows
