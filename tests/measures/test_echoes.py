@@ -12,6 +12,7 @@ import narrowcast
 #: cy posts another link that dan, eve and fay post the same day: in the air. gus replied to
 #: cy and posts it too: no echo. hal replied to ada, shared her post, then posted the link:
 #: credit given by sharing, no echo. ivy replied to ada but posted the link 10 days later.
+#: jon replied to kim quoting her link: a quoted line is not his use of it, no echo.
 LOG = """ts,actor,kind,target,content_id,parent_id,thread_id,text
 2024-03-01T09:00:00Z,ada,post,,a1,,a1,read https://Example.org/essay/ today
 2024-03-01T10:00:00Z,bob,reply,ada,b1,a1,a1,nice
@@ -27,6 +28,10 @@ LOG = """ts,actor,kind,target,content_id,parent_id,thread_id,text
 2024-03-02T09:00:00Z,hal,post,,h2,,h2,https://example.org/essay
 2024-03-01T10:00:00Z,ivy,reply,ada,i1,a1,a1,hm
 2024-03-12T09:00:00Z,ivy,post,,i2,,i2,https://example.org/essay
+2024-03-05T09:00:00Z,kim,post,,k1,,k1,see https://example.org/kim
+2024-03-05T10:00:00Z,jon,reply,kim,j1,k1,k1,"> see https://example.org/kim
+>> an earlier quote #kim
+indeed, thanks"
 """
 
 
@@ -50,6 +55,14 @@ def test_a_link_everyone_posts_the_same_day_is_no_ones_echo(tmp_path):
     """dan, eve and fay posted cy's link the same day: gus's repeat is in the air."""
     _, people = _scores(tmp_path)
     got = people.at["cy", "echoers"]
+    assert pd.isna(got) or got == 0
+
+
+def test_a_link_quoted_in_a_reply_is_no_echo(tmp_path):
+    """jon's reply quotes kim's link (lines starting with ">", as mail and Markdown quote):
+    the words he wrote hold no link, so he does not echo her."""
+    _, people = _scores(tmp_path)
+    got = people.at["kim", "echoers"]
     assert pd.isna(got) or got == 0
 
 

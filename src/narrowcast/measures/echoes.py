@@ -24,7 +24,9 @@ def tokens(events: ir.Table) -> ir.Table:
     """Each (person, token, time) of a link or hashtag in an event's text.
 
     Tokens: words starting ``http://``, ``https://`` (lowercased, trailing punctuation and
-    a trailing slash removed) or ``#`` followed by a letter (lowercased). Returns
+    a trailing slash removed) or ``#`` followed by a letter (lowercased), outside quoted
+    lines: a line starting with ``>`` quotes someone else (in mail and Markdown), and their
+    link is not the quoter's use of it. Returns
     ``person``, ``token``, ``t``, ``platform``, ``content_id``, ``thread_id``, ``kind``,
     ``target``.
     """
@@ -33,6 +35,7 @@ def tokens(events: ir.Table) -> ir.Table:
         & events.actor.notnull()
         & events.text.re_search(r"https?://|#[A-Za-z]")
     )
+    own = e.text.re_replace(r"(^|\n)>[^\n]*", "\n")  # quoted lines left out
     words = e.select(
         "platform",
         "content_id",
@@ -41,7 +44,7 @@ def tokens(events: ir.Table) -> ir.Table:
         "target",
         "t",
         person=e.actor,
-        word=e.text.re_replace(r"\s+", " ").split(" ").unnest(),
+        word=own.re_replace(r"\s+", " ").split(" ").unnest(),
     )
     w = words.mutate(word=words.word.lower().re_replace(r"[.,;:!?)\]>'\"]+$", ""))
     w = w.mutate(word=w.word.re_replace(r"/$", ""))
