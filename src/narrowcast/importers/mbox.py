@@ -697,88 +697,26 @@ def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, 
     :meth:`_Parser._message` makes of the message (tests hold the two equal).
     """
     n = len(found)
-    a = np.frombuffer(buf, np.uint8)
     out = _Columns(n)
     starts = np.array([f[0] for f in found], np.int64)
     heads = np.array([f[1] for f in found], np.int64)
-    pipermail = np.array([f[2] for f in found], bool)
     stops = np.append(starts[1:], len(buf))
-    usual = np.ones(n, bool)
-
     # The headers end at the first blank line after the envelope line.
     blank = nl[:-1][np.diff(nl) == 1]
-    k = np.searchsorted(blank, heads)
     if not len(blank):
         return out
+    k = np.searchsorted(blank, heads)
     end = blank[np.minimum(k, len(blank) - 1)]
-    usual &= (k < len(blank)) & (end > heads) & (end <= stops - 2)
-    end = np.where(usual, end, heads)
-    first_nl, end_nl = np.searchsorted(nl, heads), np.searchsorted(nl, end)
-    count = end_nl - first_nl
-    line_msg, j = _ranges(first_nl, count)
-    line_start, line_end = nl[j] + 1, nl[j + 1]
-    lead = a[line_start]
-    continues = (lead == 32) | (lead == 9)
-    # A header: a line that does not continue one, with the lines that continue it (lines
-    # that continue none, at the top of the headers, are not in any).
-    header = np.flatnonzero(~continues)
-    header_msg = line_msg[header]
-    header_last = np.minimum(
-        np.append(header[1:], len(line_start)) - 1, (np.cumsum(count) - 1)[header_msg]
-    )
-    width = max(map(len, _USUAL_HEADERS)) + 1
-    window = a[np.minimum(line_start[header, None] + np.arange(width), len(a) - 1)]
-    window = np.where((window >= 65) & (window <= 90), window + 32, window)  # lowercase
-    values = []
-    for name in _USUAL_HEADERS:
-        size = len(name)
-        named = (window[:, :size] == np.frombuffer(name, np.uint8)).all(axis=1)
-        after = window[:, size]
-        usual[header_msg[named & ((after == 32) | (after == 9))]] = False  # "Name :"
-        h = np.flatnonzero(named & (after == 58))
-        msgs, first = np.unique(header_msg[h], return_index=True)  # a message's first one
-        h = h[first]
-        start, stop = starts.copy(), starts.copy()
-        start[msgs] = line_start[header[h]] + size + 1
-        stop[msgs] = line_end[header_last[h]]
-        given = np.zeros(n, bool)
-        given[msgs] = True
-        raw = _slices(buf, start, stop, given)
-        value = pc.utf8_trim(pc.replace_substring(raw, "\n", ""), _SPACES)
-        values.append(value)
+    usual = (k < len(blank)) & (end > heads) & (end <= stops - 2)
+    end_nl = np.searchsorted(nl, np.where(usual, end, heads))
+    values = _header_values(buf, nl, starts, np.searchsorted(nl, heads), end_nl, usual)
     sender, date, subject, message_id, in_reply_to, references = values
 
     def filled(v: pa.Array) -> np.ndarray:
         return pc.fill_null(pc.greater(pc.binary_length(v), 0), False).to_numpy(False)
 
     usual &= filled(sender) & filled(date) & filled(message_id)
-
-    # The date, where it has the usual form and is a real day and time.
-    parts = pc.extract_regex(date, _USUAL_DATE)
-    usual &= parts.is_valid().to_numpy(False)
-
-    def number(field: str) -> np.ndarray:
-        digits = parts.field(field)
-        digits = pc.if_else(pc.equal(digits, ""), "0", digits)
-        return pc.cast(pc.fill_null(digits, "0"), pa.int64()).to_numpy(False)
-
-    month = pc.index_in(pc.utf8_capitalize(parts.field("mon")), pa.array(_MONTH_NAMES))
-    usual &= month.is_valid().to_numpy(False)
-    month = pc.fill_null(month, 0).to_numpy(False).astype(np.int64) + 1
-    year, day = number("year"), number("day")
-    hour, minute, second = number("hour"), number("minute"), number("second")
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days_in = _DAYS_IN_MONTH[month] + (leap & (month == 2))
-    usual &= (year >= 1) & (day >= 1) & (day <= days_in)
-    usual &= (hour < 24) & (minute < 60) & (second < 60)
-    y = year - (month <= 2)  # days since the epoch of a civil date (H. Hinnant's algorithm)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    offset = number("oh") * 3600 + number("om") * 60
-    offset = np.where(pc.equal(parts.field("sign"), "+").to_numpy(False), -offset, offset)
-    seconds = days * 86_400 + hour * 3600 + minute * 60 + second + offset
+    seconds = _usual_seconds(date, usual)
 
     # The ids: a clean <...> in Message-ID and In-Reply-To; References' first and last.
     def angle_id(value: pa.Array, pattern: str) -> pa.Array:
@@ -812,45 +750,8 @@ def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, 
         subject = pc.replace_with_mask(
             subject, pa.array(np.isin(np.arange(len(rows)), encoded)), decoded
         )
-
-    # The text: the subject, a blank line and the sender's own lines of the body.
-    body_first = end_nl[rows] + 1  # the body's lines start after the blank line
-    body_count = np.searchsorted(nl, stops[rows] - 1) - body_first
-    line_row, j = _ranges(body_first, body_count)
-    start, stop = nl[j] + 1, nl[j + 1]  # each line, its newline at stop
-    lead = a[np.minimum(start, len(a) - 1)]
-    quoted = lead == 62
-    escaped = quoted & ~pipermail[rows][line_row]  # standard mbox: ">From " unescaped
-    maybe = np.flatnonzero(escaped)
-    after = a[np.minimum(start[maybe, None] + np.arange(1, 6), len(a) - 1)]
-    escaped[maybe] = (after == np.frombuffer(b"From ", np.uint8)).all(axis=1)
-    kept = ~quoted | escaped
-    start = start + escaped
-    written = np.flatnonzero(kept & (stop > start))
-    first_written = np.full(len(rows), -1)
-    last_written = np.full(len(rows), -2)
-    if len(written):
-        owners, at = np.unique(line_row[written], return_index=True)
-        first_written[owners] = written[at]
-        last_written[owners] = written[np.append(at[1:], len(written)) - 1]
-    index = np.arange(len(start))
-    within = kept & (index >= first_written[line_row]) & (index <= last_written[line_row])
-    stop = stop + 1 - (index == last_written[line_row])  # with its newline, but the last
-    seg = np.flatnonzero(within)
-    seg_start, seg_stop, seg_row = start[seg], stop[seg], line_row[seg]
-    runs = np.ones(len(seg), bool)  # lines that follow each other are copied as one
-    runs[1:] = seg_start[1:] != seg_stop[:-1]
-    run_at = np.flatnonzero(runs)
-    run_start = seg_start[run_at]
-    run_stop = seg_stop[np.append(run_at[1:], len(seg))[: len(run_at)] - 1]
-    view = memoryview(buf)
-    data = b"".join([view[i:k] for i, k in zip(run_start.tolist(), run_stop.tolist(), strict=True)])
-    sizes = np.bincount(seg_row[run_at], weights=run_stop - run_start, minlength=len(rows))
-    offsets = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum(sizes.astype(np.int64), out=offsets[1:])
-    bodies = pa.Array.from_buffers(
-        pa.large_string(), len(rows), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
+    pipermail = np.array([f[2] for f in found], bool)[rows]
+    bodies = _own_lines(buf, nl, end_nl[rows] + 1, stops[rows], pipermail)
     text = pc.binary_join_element_wise(
         subject.cast(pa.large_string()), bodies, pa.scalar("\n\n", pa.large_string())
     )
@@ -873,6 +774,134 @@ def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, 
         "text": text,
     }
     return out
+
+
+def _header_values(
+    buf: bytes | memoryview,
+    nl: np.ndarray,
+    starts: np.ndarray,
+    first_nl: np.ndarray,
+    end_nl: np.ndarray,
+    usual: np.ndarray,
+) -> list[pa.Array]:
+    """Each message's value of each of :data:`_USUAL_HEADERS` (its first header of that
+    name; null where it has none), unfolded and stripped as :meth:`_Parser._message` does.
+
+    A message's header lines follow the newlines ``nl[first_nl]`` to ``nl[end_nl - 1]``.
+    A message with a wanted header spelled with a space before its colon is marked not
+    ``usual``.
+    """
+    a = np.frombuffer(buf, np.uint8)
+    count = end_nl - first_nl
+    line_msg, j = _ranges(first_nl, count)
+    line_start, line_end = nl[j] + 1, nl[j + 1]
+    lead = a[line_start]
+    continues = (lead == 32) | (lead == 9)
+    # A header: a line that does not continue one, with the lines that continue it (lines
+    # that continue none, at the top of the headers, are not in any).
+    header = np.flatnonzero(~continues)
+    header_msg = line_msg[header]
+    header_last = np.minimum(
+        np.append(header[1:], len(line_start)) - 1, (np.cumsum(count) - 1)[header_msg]
+    )
+    width = max(map(len, _USUAL_HEADERS)) + 1
+    window = a[np.minimum(line_start[header, None] + np.arange(width), len(a) - 1)]
+    window = np.where((window >= 65) & (window <= 90), window + 32, window)  # lowercase
+    values = []
+    for name in _USUAL_HEADERS:
+        size = len(name)
+        named = (window[:, :size] == np.frombuffer(name, np.uint8)).all(axis=1)
+        after = window[:, size]
+        usual[header_msg[named & ((after == 32) | (after == 9))]] = False  # "Name :"
+        h = np.flatnonzero(named & (after == 58))
+        msgs, first = np.unique(header_msg[h], return_index=True)  # a message's first one
+        h = h[first]
+        start, stop = starts.copy(), starts.copy()  # no value: empty, where it would be
+        start[msgs] = line_start[header[h]] + size + 1
+        stop[msgs] = line_end[header_last[h]]
+        given = np.zeros(len(starts), bool)
+        given[msgs] = True
+        raw = _slices(buf, start, stop, given)
+        values.append(pc.utf8_trim(pc.replace_substring(raw, "\n", ""), _SPACES))
+    return values
+
+
+def _usual_seconds(date: pa.Array, usual: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch of each Date value of :data:`_USUAL_DATE`'s form; a value
+    of another form, or not a real day and time, marks its message not ``usual``."""
+    parts = pc.extract_regex(date, _USUAL_DATE)
+    usual &= parts.is_valid().to_numpy(False)
+
+    def number(field: str) -> np.ndarray:
+        digits = parts.field(field)
+        digits = pc.if_else(pc.equal(digits, ""), "0", digits)
+        return pc.cast(pc.fill_null(digits, "0"), pa.int64()).to_numpy(False)
+
+    month = pc.index_in(pc.utf8_capitalize(parts.field("mon")), pa.array(_MONTH_NAMES))
+    usual &= month.is_valid().to_numpy(False)
+    month = pc.fill_null(month, 0).to_numpy(False).astype(np.int64) + 1
+    year, day = number("year"), number("day")
+    hour, minute, second = number("hour"), number("minute"), number("second")
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days_in = _DAYS_IN_MONTH[month] + (leap & (month == 2))
+    usual &= (year >= 1) & (day >= 1) & (day <= days_in)
+    usual &= (hour < 24) & (minute < 60) & (second < 60)
+    y = year - (month <= 2)  # days since the epoch of a civil date (H. Hinnant's algorithm)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    offset = number("oh") * 3600 + number("om") * 60
+    offset = np.where(pc.equal(parts.field("sign"), "+").to_numpy(False), -offset, offset)
+    return days * 86_400 + hour * 3600 + minute * 60 + second + offset
+
+
+def _own_lines(
+    buf: bytes | memoryview,
+    nl: np.ndarray,
+    first_nl: np.ndarray,
+    stops: np.ndarray,
+    pipermail: np.ndarray,
+) -> pa.Array:
+    """Each message's body in the sender's own lines, as :meth:`_Parser._message` makes
+    it: ``>From`` unescaped in a standard mbox, quoted lines left out, blank lines at the
+    ends stripped. A body's lines follow the newline ``nl[first_nl]`` up to ``stops``."""
+    a = np.frombuffer(buf, np.uint8)
+    n = len(stops)
+    line_row, j = _ranges(first_nl, np.searchsorted(nl, stops - 1) - first_nl)
+    start, stop = nl[j] + 1, nl[j + 1]  # each line, its newline at stop
+    quoted = a[np.minimum(start, len(a) - 1)] == 62
+    escaped = quoted & ~pipermail[line_row]  # standard mbox: ">From " unescaped
+    maybe = np.flatnonzero(escaped)
+    after = a[np.minimum(start[maybe, None] + np.arange(1, 6), len(a) - 1)]
+    escaped[maybe] = (after == np.frombuffer(b"From ", np.uint8)).all(axis=1)
+    kept = ~quoted | escaped
+    start = start + escaped
+    # The text runs from each body's first kept line with something on it to its last.
+    written = np.flatnonzero(kept & (stop > start))
+    first_written, last_written = np.full(n, -1), np.full(n, -2)
+    if len(written):
+        owners, at = np.unique(line_row[written], return_index=True)
+        first_written[owners] = written[at]
+        last_written[owners] = written[np.append(at[1:], len(written)) - 1]
+    index = np.arange(len(start))
+    within = kept & (index >= first_written[line_row]) & (index <= last_written[line_row])
+    stop = stop + 1 - (index == last_written[line_row])  # with its newline, but the last
+    seg = np.flatnonzero(within)
+    seg_start, seg_stop, seg_row = start[seg], stop[seg], line_row[seg]
+    runs = np.ones(len(seg), bool)  # lines that follow each other are copied as one
+    runs[1:] = seg_start[1:] != seg_stop[:-1]
+    run_at = np.flatnonzero(runs)
+    run_start = seg_start[run_at]
+    run_stop = seg_stop[np.append(run_at[1:], len(seg))[: len(run_at)] - 1]
+    view = memoryview(buf)
+    data = b"".join([view[i:k] for i, k in zip(run_start.tolist(), run_stop.tolist(), strict=True)])
+    sizes = np.bincount(seg_row[run_at], weights=run_stop - run_start, minlength=n)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(sizes.astype(np.int64), out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _chunks(
