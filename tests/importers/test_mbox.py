@@ -263,6 +263,13 @@ def test_an_envelope_line_starts_a_message(envelope):
     assert events.column("ts")[1].as_py() == utc(2018, 6, 1, 10, 0, 5)
 
 
+@pytest.mark.parametrize("sender", ["s\u00f8ren@example.dk", "s\u00f8ren at example.dk "])
+def test_an_envelope_line_may_hold_letters_beyond_ascii(sender):
+    second = f"From {sender} Fri Jun  1 10:00:05 2018\nFrom: {sender}\nMessage-ID: <y@x>\n\nB\n"
+    events, _, _ = parse_mbox(pipermail_message() + second)
+    assert events.column("content_id").to_pylist() == ["x@example.org", "y@x"]
+
+
 def test_parse_mbox_takes_lines_with_or_without_newlines():
     text = (FIXTURES / "2018q2.txt").read_text()
     from_text, _, _ = parse_mbox(text)
@@ -673,7 +680,8 @@ def _archives(draw):
             return "given" not in free or draw(st.integers(0, 4)) > 0
 
         piper = draw(st.booleans())
-        sender = "ada at example.org" if piper else "ada@example.org"
+        local = draw(st.sampled_from(["ada", "s\u00f8ren", "a\u00a0b", "a\x1cb"]))
+        sender = f"{local} at example.org" if piper else f"{local}@example.org"
         envelope = f"From {sender}{'  ' if piper else ' '}Fri Jun  1 10:00:0{i} 2018"
         headers = [f"{name}: x" for name in draw(st.lists(st.sampled_from(["To", "X-A"])))]
         if given():
@@ -719,8 +727,13 @@ def test_reading_by_columns_equals_reading_one_by_one_whatever_the_messages(
         return
     assert by_columns[0].equals(one_by_one[0])
     assert by_columns[1].equals(one_by_one[1])
-    # Blocks of any size give the events of the archive read at once.
-    assert by_columns[0].equals(parse_mbox(archive, skip_bad_rows=True)[0])
+    # Blocks of any size give the events of the archive read at once: a message (or a bad
+    # row) for each envelope line, and a bad row for any text before the first.
+    events, _, bad = parse_mbox(archive, skip_bad_rows=True)
+    assert by_columns[0].equals(events)
+    envelopes = [m.start() for m in mbox._ENVELOPE.finditer("\n" + archive)]
+    junk = bool(archive[: envelopes[0]].strip())
+    assert events.num_rows + bad == len(envelopes) + junk
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"the real archive is not at {REAL}")

@@ -322,7 +322,6 @@ class _Events:
         self.parent_id: list[str | None] = []
         self.thread_id: list[str | None] = []
         self.text: list[str] = []
-        self.chars = 0
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -382,9 +381,9 @@ class _Parser:
         for data, first_line, newlines, last_block in _with_last(blocks):
             found = _envelopes(data, newlines)
             if not started:  # no message yet: anything before the first one is junk
-                lead = data[: found[0][0]] if found else data
-                if junk_line is None and (m := _NON_BLANK.search(lead.decode("utf-8"))):
-                    junk_line = first_line + lead.decode("utf-8").count("\n", 0, m.start())
+                lead = (data[: found[0][0]] if found else data).decode("utf-8")
+                if junk_line is None and (m := _NON_BLANK.search(lead)):
+                    junk_line = first_line + lead.count("\n", 0, m.start())
                 if not found:
                     continue
                 if junk_line is not None:
@@ -578,7 +577,6 @@ class _Parser:
         body = body.strip("\n")
         text = subject + "\n\n" + body
         rows = self.rows
-        rows.chars += len(text)
         rows.event_id.append(f"{mid}@{ts}")
         rows.ts.append(ts * 1_000_000)
         rows.actor.append(sender.actor)
@@ -625,7 +623,7 @@ def _envelopes(data: bytes, newlines: np.ndarray) -> list[tuple[int, int, bool]]
             found.append((start, end, data[before] == 32))
             continue
         strict = _ENVELOPE.match("\n" + data[start:end].decode("utf-8"))
-        if strict is not None and strict.end() == end - start + 1:
+        if strict is not None:
             found.append((start, end, strict.group(1).endswith(" ")))
     return found
 
