@@ -321,6 +321,8 @@ class _PersonKeys:
         names ~200k).
         """
         ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        if ids.null_count == len(ids):  # nobody (a mail's target, say): nothing to look up
+            return pa.nulls(len(ids), pa.int32()), _NO_NEW_PEOPLE
         if not pa.types.is_dictionary(ids.type):
             encoded = pc.dictionary_encode(ids)
             if len(encoded.dictionary) <= len(ids) // 2:
