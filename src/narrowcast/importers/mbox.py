@@ -87,8 +87,8 @@ two addresses, e.g. Martin Maechler, Henrik Bengtsson): linking those is a matte
 clean addresses of this archive never share one.
 
 Reading is streaming: the archive is read in blocks of whole lines, envelope lines are
-found with one regular expression over each block, and only the current block, the message
-it leaves unfinished and the per-person table are held in memory. The messages a block
+found among each block's lines starting with "From ", and only the current block, the
+message it leaves unfinished and the per-person table are held in memory. The messages a block
 completes are read a column at a time where they have the usual form (a blank line after
 the headers, ``From``, ``Date`` and ``Message-ID`` present, the date in RFC 2822's numeric
 form, ids in ``<...>``: 99.8% of R-package-devel), with NumPy and Arrow's kernels, in
