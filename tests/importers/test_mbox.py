@@ -586,7 +586,8 @@ def _both_ways(monkeypatch, read):
 
 def _usual_ids(path: Path) -> list[str]:
     """The Message-IDs of the messages of a file that are read by columns."""
-    data = mbox._prepared(mbox.open_binary(path).stream.read())
+    with mbox.open_binary(path) as inp:
+        data = mbox._prepared(inp.stream.read())
     found = mbox._envelopes(*data)
     columns = mbox._usual(data[0], data[1], found)
     return columns.columns["content_id"].to_pylist() if len(columns.rows) else []

@@ -416,13 +416,12 @@ class _Parser:
             # The messages the block holds whole: to its last envelope line, or to its end.
             first = found[0][0]
             complete, cut = (found, len(data)) if last_block else (found[:-1], found[-1][0])
+            upto = int(np.searchsorted(newlines, cut))  # the newlines before the cut
             if not last_block:
-                upto = int(np.searchsorted(newlines, cut))
                 pieces, piece_newlines = [data[cut:]], [newlines[upto:] - cut]
                 carried = (0, found[-1][1] - cut, found[-1][2])
             if complete:
                 skip = int(np.searchsorted(newlines, first))
-                upto = int(np.searchsorted(newlines, cut))
                 whole = memoryview(data)[first:cut]
                 starts = [(i - first, j - first, p) for i, j, p in complete]
                 batch = self._messages(
