@@ -194,6 +194,36 @@ def test_readers_never_see_an_import_before_it_is_recorded(store: Store):
     assert counts(store) == (24, 6, 2)
 
 
+def test_long_rows_are_committed_at_the_end_of_a_row_group(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Past the byte bound, an import commits where the row group being filled ends (here
+    3 rows, and every batch is over the bound), splitting a batch there: the committed
+    pending rows a reader counts after each batch of 4 are whole row groups."""
+    from narrowcast.store import store as store_module
+
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 3)
+    monkeypatch.setattr(store_module, "IMPORT_COMMIT_BYTES", 1)
+    store.load(read("snap", [MESSAGES], kind="message"))
+    before = counts(store)
+    other = store.con.cursor()
+    seen: list[int] = []
+
+    def look(*_: int) -> None:
+        seen.append(other.execute("SELECT count(*) FROM event_rows").fetchall()[0][0] - before[0])
+
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("x"), 1)] * 5)
+    result = store.load(parsed, progress=look, commit_rows=1_000_000)
+    # 4 rows: the row group ends at 6. 8: commit at 6, 2 left. 12: commit at 3 and 6 (the
+    # next 3). 16: 4 pending. 20: commit at 6, 2 left, committed with the import.
+    assert seen == [0, 6, 12, 12, 18]
+    assert (result.events_read, result.events_added) == (20, 20)
+    assert counts(store) == (before[0] + 20, 6, 2)
+    kinds = rows(store, "SELECT kind, count(*) FROM events GROUP BY kind ORDER BY kind")
+    assert kinds == [("like", 20), ("message", 4)]
+
+
 @pytest.mark.parametrize("commit_rows", [1, 3, 1_000_000])
 def test_import_twice_adds_nothing_whatever_the_commit_size(store: Store, commit_rows: int):
     first = store.load(read("snap", [MESSAGES], kind="message"), commit_rows=commit_rows)

@@ -65,6 +65,9 @@ IMPORT_MEMORY_MB = 300
 #: first: DuckDB holds a transaction's new rows in memory, so this bounds an import's.
 IMPORT_COMMIT_BYTES = 128 * 2**20
 
+#: Rows in a row group of DuckDB's tables (its default): see :class:`_Commits`.
+ROW_GROUP_ROWS = 122_880
+
 _SQL_TYPES = {
     pa.string(): "VARCHAR",
     pa.int64(): "BIGINT",
@@ -390,6 +393,53 @@ class _PersonKeys:
         )
 
 
+class _Commits:
+    """Where a staged import commits: after ``rows`` event rows, or once the rows and
+    people since the last commit hold :data:`IMPORT_COMMIT_BYTES` of Arrow data.
+
+    Where ``rows`` is a row group or more, a commit for the byte bound comes at the end of
+    the row group being filled (:data:`ROW_GROUP_ROWS`), the batch split there
+    (:meth:`parts`). DuckDB writes the rows of a commit of a row group or more to the
+    database file once; those of a smaller commit go to its write-ahead log, and again to
+    the file at the next checkpoint. Mail, ~1.4 KB a row, reached the byte bound at ~90k
+    rows, so every row was written twice. Committing at the first row group past the
+    bound instead left a part-filled row group each time, and the checkpoint after the
+    archive x100 merged them, rewriting 1.3 GB in 9.9 s.
+    """
+
+    def __init__(self, rows: int) -> None:
+        self._every = rows
+        self._whole = rows >= ROW_GROUP_ROWS  # byte-bound commits at a row group's end
+        self._rows = self._bytes = 0  # event rows and bytes since the last commit
+        self._due = rows  # commit once this many event rows are written
+        self._cut = False  # split a batch where the commit falls
+
+    def parts(self, batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+        """``batch`` in parts, the first ending where a commit falls within it; the caller
+        :meth:`add` s each part once it is written."""
+        start = 0
+        while start < batch.num_rows:
+            room = batch.num_rows - start
+            if self._cut:
+                room = min(room, self._due - self._rows)
+            yield batch.slice(start, room)
+            start += room
+
+    def add(self, rows: int, nbytes: int) -> bool:
+        """Count what was written; whether to commit now (the counts start again)."""
+        self._rows += rows
+        self._bytes += nbytes
+        if self._bytes >= IMPORT_COMMIT_BYTES and not self._cut:
+            due = -(-self._rows // ROW_GROUP_ROWS) * ROW_GROUP_ROWS if self._whole else self._rows
+            if due < self._due:
+                self._due, self._cut = due, self._whole
+        if self._rows < self._due:
+            return False
+        self._rows = self._bytes = 0
+        self._due, self._cut = self._every, False
+        return True
+
+
 def _the_one(c: pa.Array) -> str | None:
     """The value of every row of ``c``, if they all hold the same one."""
     if pa.types.is_dictionary(c.type):
@@ -682,7 +732,8 @@ class Store:
 
         Returns the rows read.
         """
-        read = since_commit = since_bytes = ord_ = 0
+        read = ord_ = 0
+        commits = _Commits(commit_rows)
         keys = _PersonKeys(self.con)
         with self.transaction():
             # Keys are looked up on a thread while the previous batch is written.
@@ -699,13 +750,16 @@ class Store:
                 if table == "events":
                     source = f"{parsed.format}:{chunk.path.name}"
                     cols = ", ".join("$1" if c == "source" else c for c in EVENTS.names)
-                    self._insert(
-                        f"INSERT INTO event_rows SELECT {cols}, 0, $2 FROM _nc_batch",
-                        batch,
-                        [source, import_id],
-                    )
-                    read += batch.num_rows
-                    since_commit += batch.num_rows
+                    for part in commits.parts(batch):
+                        self._insert(
+                            f"INSERT INTO event_rows SELECT {cols}, 0, $2 FROM _nc_batch",
+                            part,
+                            [source, import_id],
+                        )
+                        read += part.num_rows
+                        if commits.add(part.num_rows, part.nbytes):
+                            self._q("COMMIT")
+                            self._q("BEGIN TRANSACTION")
                 else:
                     pending = "pending_people" if table == "people" else "pending_identities"
                     self._insert(
@@ -715,11 +769,9 @@ class Store:
                         batch,
                         [import_id, ord_ * 2**32],
                     )
-                since_bytes += batch.nbytes
-                if since_commit >= commit_rows or since_bytes >= IMPORT_COMMIT_BYTES:
-                    self._q("COMMIT")
-                    self._q("BEGIN TRANSACTION")
-                    since_commit = since_bytes = 0
+                    if commits.add(0, batch.nbytes):
+                        self._q("COMMIT")
+                        self._q("BEGIN TRANSACTION")
                 if progress is not None:
                     progress(read, chunk.bytes_read, parsed.total_bytes)
         return read
