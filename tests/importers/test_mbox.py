@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from email.header import Header
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from narrowcast.errors import InputError
-from narrowcast.importers import mbox, read
+from narrowcast.importers import _mboxscan, mbox, read
 from narrowcast.importers.mbox import address_skeleton, parse_mbox, read_mbox
 from narrowcast.model import EVENTS, PEOPLE
 
@@ -584,12 +585,48 @@ def _both_ways(monkeypatch, read):
     return by_columns, one_by_one
 
 
+def test_the_line_walk_finds_newlines_and_lines_starting_with_from():
+    buf = b"From a\nx\n>From b\nFrom c\nFrom\n"
+    assert np.frombuffer(_mboxscan.newlines(buf), np.int64).tolist() == [6, 8, 16, 23, 28]
+    assert np.frombuffer(_mboxscan.from_lines(buf), np.int64).tolist() == [0, 17]
+
+
+def test_the_line_walk_reads_headers_and_the_senders_own_lines():
+    """Message 1: a folded Subject, a second From (not read), a quote and an escaped
+    '>From ' (a standard mbox), blank lines at the ends. Message 2 (pipermail's form) has
+    'Date :', so it is not of the usual form."""
+    one = (
+        b"From a Mon Jan  5 10:00:00 2015\nfrom: A\nSubject: x\n  y\nFrom: B\n\n"
+        b"\nhi\n> quoted\n>From here\n\n"
+    )
+    two = b"From b at x.org  Mon Jan  5 10:00:00 2015\nDate : x\n\nbody\n"
+    buf = one + two
+    starts = np.array([0, len(one)], np.int64)
+    heads = np.array([31, len(one) + 41], np.int64)
+    bounds, given, usual, offsets, text = _mboxscan.scan(
+        buf, starts, heads, np.array([False, True])
+    )
+    bounds = np.frombuffer(bounds, np.int64).reshape(2, 6, 2)
+    values = [buf[i:j] if g else None for (i, j), g in zip(bounds[0], given[:6], strict=True)]
+    assert values == [b" A", None, b" x\n  y", None, None, None]
+    assert list(usual) == [1, 0]
+    assert text == b"hi\nFrom here"
+    assert np.frombuffer(offsets, np.int64).tolist() == [0, 12, 12]
+
+
+def test_the_line_walk_refuses_messages_out_of_order():
+    one = np.array([0], np.int64)
+    with pytest.raises(ValueError, match="differ in length"):
+        _mboxscan.scan(b"From a\n\nx\n", one, np.array([], np.int64), b"\0")
+    with pytest.raises(ValueError, match="out of order"):
+        _mboxscan.scan(b"From a\n\nx\n", one, np.array([99], np.int64), b"\0")
+
+
 def _usual_ids(path: Path) -> list[str]:
     """The Message-IDs of the messages of a file that are read by columns."""
     with mbox.open_binary(path) as inp:
-        data = mbox._prepared(inp.stream.read())
-    found = mbox._envelopes(*data)
-    columns = mbox._usual(data[0], data[1], found)
+        data, _ = mbox._prepared(inp.stream.read())
+    columns = mbox._usual(data, mbox._envelopes(data))
     return columns.columns["content_id"].to_pylist() if len(columns.rows) else []
 
 

@@ -91,9 +91,11 @@ found among each block's lines starting with "From ", and only the current block
 message it leaves unfinished and the per-person table are held in memory. The messages a block
 completes are read a column at a time where they have the usual form (a blank line after
 the headers, ``From``, ``Date`` and ``Message-ID`` present, the date in RFC 2822's numeric
-form, ids in ``<...>``: 99.8% of R-package-devel), with NumPy and Arrow's kernels, in
-about 60% of the time message by message takes; any other message is read by itself. Both
-ways give the same events, by the rules above (the tests hold them equal).
+form, ids in ``<...>``: 99.8% of R-package-devel): a C module (``_mboxscan.c``) walks
+their lines for the headers and the sender's own lines, without Python's lock, and Arrow's
+kernels read the dates and ids, in about 40% of the time message by message takes; any
+other message is read by itself. Both ways give the same events, by the rules above (the
+tests hold them equal).
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from narrowcast.errors import InputError
+from narrowcast.importers import _mboxscan
 from narrowcast.importers._common import Input, check_files, open_binary, read_errors, total_size
 from narrowcast.model import EVENTS, PEOPLE, Chunk, Parsed, RowBuffer, person_id
 
@@ -379,7 +382,7 @@ class _Parser:
         junk_line: int | None = None  # the first non-blank line before the first message
         started = False
         for data, first_line, newlines, last_block in _with_last(blocks):
-            found = _envelopes(data, newlines)
+            found = _envelopes(data)
             if not started:  # no message yet: anything before the first one is junk
                 lead = (data[: found[0][0]] if found else data).decode("utf-8")
                 if junk_line is None and (m := _NON_BLANK.search(lead)):
@@ -449,7 +452,7 @@ class _Parser:
         others, one by one, by :meth:`_message`, whose rules the columns follow exactly.
         """
         columns = self.columns and not one_by_one  # one message: columns cost more
-        fast = _usual(buf, newlines, found) if columns else _Columns(len(found))
+        fast = _usual(buf, found) if columns else _Columns(len(found))
         others: list[int] = []
         for i in fast.others.tolist():
             start = found[i][0]
@@ -605,13 +608,10 @@ class _Parser:
         return _parsed_date_seconds(text)
 
 
-def _envelopes(data: bytes, newlines: np.ndarray) -> list[tuple[int, int, bool]]:
+def _envelopes(data: bytes) -> list[tuple[int, int, bool]]:
     """The envelope lines of a block: where each starts, where it ends (its newline), and
     whether it is pipermail's form (the sender group ends with a space)."""
-    a = np.frombuffer(data, np.uint8)
-    maybe = np.concatenate([[0], newlines[:-1] + 1]) if len(newlines) else np.zeros(0, int)
-    for i, byte in enumerate(b"From "):  # the lines starting with "From ", a byte at a time
-        maybe = maybe[a[np.minimum(maybe + i, len(a) - 1)] == byte]
+    maybe = np.frombuffer(_mboxscan.from_lines(data), np.int64)  # lines starting "From "
     match = _ENVELOPE_LINE.match
     # The line's start, its end, and the start of the weekday (after the sender group,
     # which ends with a space in pipermail's form: two spaces before the weekday).
@@ -629,15 +629,7 @@ def _envelopes(data: bytes, newlines: np.ndarray) -> list[tuple[int, int, bool]]
 
 def _newlines(buf: bytes) -> np.ndarray:
     """Where the newlines of ``buf`` are."""
-    return np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
-
-
-def _ranges(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For ranges ``[first[i], first[i] + count[i])``: the range each element is in, and the
-    elements, all ranges one after another."""
-    owner = np.repeat(np.arange(len(first)), count)
-    ends = np.cumsum(count)
-    return owner, np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - count - first, count)
+    return np.frombuffer(_mboxscan.newlines(buf), np.int64)
 
 
 def _slices(
@@ -684,29 +676,31 @@ class _Columns:
         return pa.RecordBatch.from_arrays(arrays, schema=EVENTS)
 
 
-def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, bool]]) -> _Columns:
+def _usual(buf: bytes | memoryview, found: list[tuple[int, int, bool]]) -> _Columns:
     """The events of the messages of ``buf`` that have the usual form, read a column at a
-    time; the others are left to :meth:`_Parser._message`. ``nl``: where the newlines are.
+    time; the others are left to :meth:`_Parser._message`.
 
     Usual: a blank line ends the headers, From, Date and Message-ID are there (no space
     before a colon), the Date has the form of :data:`_USUAL_DATE` and a real day and time,
     and the ids are in clean ``<...>``. For those, each column is what
-    :meth:`_Parser._message` makes of the message (tests hold the two equal).
+    :meth:`_Parser._message` makes of the message (tests hold the two equal): the walk over
+    each message's lines is :func:`_mboxscan.scan`'s, the rest Arrow's kernels.
     """
     n = len(found)
     out = _Columns(n)
     starts = np.array([f[0] for f in found], np.int64)
     heads = np.array([f[1] for f in found], np.int64)
-    stops = np.append(starts[1:], len(buf))
-    # The headers end at the first blank line after the envelope line.
-    blank = nl[:-1][np.diff(nl) == 1]
-    if not len(blank):
-        return out
-    k = np.searchsorted(blank, heads)
-    end = blank[np.minimum(k, len(blank) - 1)]
-    usual = (k < len(blank)) & (end > heads) & (end <= stops - 2)
-    end_nl = np.searchsorted(nl, np.where(usual, end, heads))
-    values = _header_values(buf, nl, starts, np.searchsorted(nl, heads), end_nl, usual)
+    pipermail = np.array([f[2] for f in found], bool)
+    bounds, given, form, offsets, texts = _mboxscan.scan(buf, starts, heads, pipermail)
+    bounds = np.frombuffer(bounds, np.int64).reshape(n, len(_USUAL_HEADERS), 2)
+    given = np.frombuffer(given, bool).reshape(n, len(_USUAL_HEADERS))
+    usual = np.frombuffer(form, bool).copy()
+    values = [
+        pc.utf8_trim(
+            pc.replace_substring(_slices(buf, *bounds[:, h].T, given[:, h]), "\n", ""), _SPACES
+        )
+        for h in range(len(_USUAL_HEADERS))
+    ]
     sender, date, subject, message_id, in_reply_to, references = values
 
     def filled(v: pa.Array) -> np.ndarray:
@@ -747,8 +741,9 @@ def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, 
         subject = pc.replace_with_mask(
             subject, pa.array(np.isin(np.arange(len(rows)), encoded)), decoded
         )
-    pipermail = np.array([f[2] for f in found], bool)[rows]
-    bodies = _own_lines(buf, nl, end_nl[rows] + 1, stops[rows], pipermail)
+    bodies = pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(texts)]
+    ).take(take)
     text = pc.binary_join_element_wise(
         subject.cast(pa.large_string()), bodies, pa.scalar("\n\n", pa.large_string())
     )
@@ -771,56 +766,6 @@ def _usual(buf: bytes | memoryview, nl: np.ndarray, found: list[tuple[int, int, 
         "text": text,
     }
     return out
-
-
-def _header_values(
-    buf: bytes | memoryview,
-    nl: np.ndarray,
-    starts: np.ndarray,
-    first_nl: np.ndarray,
-    end_nl: np.ndarray,
-    usual: np.ndarray,
-) -> list[pa.Array]:
-    """Each message's value of each of :data:`_USUAL_HEADERS` (its first header of that
-    name; null where it has none), unfolded and stripped as :meth:`_Parser._message` does.
-
-    A message's header lines follow the newlines ``nl[first_nl]`` to ``nl[end_nl - 1]``.
-    A message with a wanted header spelled with a space before its colon is marked not
-    ``usual``.
-    """
-    a = np.frombuffer(buf, np.uint8)
-    count = end_nl - first_nl
-    line_msg, j = _ranges(first_nl, count)
-    line_start, line_end = nl[j] + 1, nl[j + 1]
-    lead = a[line_start]
-    continues = (lead == 32) | (lead == 9)
-    # A header: a line that does not continue one, with the lines that continue it (lines
-    # that continue none, at the top of the headers, are not in any).
-    header = np.flatnonzero(~continues)
-    header_msg = line_msg[header]
-    header_last = np.minimum(
-        np.append(header[1:], len(line_start)) - 1, (np.cumsum(count) - 1)[header_msg]
-    )
-    width = max(map(len, _USUAL_HEADERS)) + 1
-    window = a[np.minimum(line_start[header, None] + np.arange(width), len(a) - 1)]
-    window = np.where((window >= 65) & (window <= 90), window + 32, window)  # lowercase
-    values = []
-    for name in _USUAL_HEADERS:
-        size = len(name)
-        named = (window[:, :size] == np.frombuffer(name, np.uint8)).all(axis=1)
-        after = window[:, size]
-        usual[header_msg[named & ((after == 32) | (after == 9))]] = False  # "Name :"
-        h = np.flatnonzero(named & (after == 58))
-        msgs, first = np.unique(header_msg[h], return_index=True)  # a message's first one
-        h = h[first]
-        start, stop = starts.copy(), starts.copy()  # no value: empty, where it would be
-        start[msgs] = line_start[header[h]] + size + 1
-        stop[msgs] = line_end[header_last[h]]
-        given = np.zeros(len(starts), bool)
-        given[msgs] = True
-        raw = _slices(buf, start, stop, given)
-        values.append(pc.utf8_trim(pc.replace_substring(raw, "\n", ""), _SPACES))
-    return values
 
 
 def _usual_seconds(date: pa.Array, usual: np.ndarray) -> np.ndarray:
@@ -851,54 +796,6 @@ def _usual_seconds(date: pa.Array, usual: np.ndarray) -> np.ndarray:
     offset = number("oh") * 3600 + number("om") * 60
     offset = np.where(pc.equal(parts.field("sign"), "+").to_numpy(False), -offset, offset)
     return days * 86_400 + hour * 3600 + minute * 60 + second + offset
-
-
-def _own_lines(
-    buf: bytes | memoryview,
-    nl: np.ndarray,
-    first_nl: np.ndarray,
-    stops: np.ndarray,
-    pipermail: np.ndarray,
-) -> pa.Array:
-    """Each message's body in the sender's own lines, as :meth:`_Parser._message` makes
-    it: ``>From`` unescaped in a standard mbox, quoted lines left out, blank lines at the
-    ends stripped. A body's lines follow the newline ``nl[first_nl]`` up to ``stops``."""
-    a = np.frombuffer(buf, np.uint8)
-    n = len(stops)
-    line_row, j = _ranges(first_nl, np.searchsorted(nl, stops - 1) - first_nl)
-    start, stop = nl[j] + 1, nl[j + 1]  # each line, its newline at stop
-    quoted = a[np.minimum(start, len(a) - 1)] == 62
-    escaped = quoted & ~pipermail[line_row]  # standard mbox: ">From " unescaped
-    maybe = np.flatnonzero(escaped)
-    after = a[np.minimum(start[maybe, None] + np.arange(1, 6), len(a) - 1)]
-    escaped[maybe] = (after == np.frombuffer(b"From ", np.uint8)).all(axis=1)
-    kept = ~quoted | escaped
-    start = start + escaped
-    # The text runs from each body's first kept line with something on it to its last.
-    written = np.flatnonzero(kept & (stop > start))
-    first_written, last_written = np.full(n, -1), np.full(n, -2)
-    if len(written):
-        owners, at = np.unique(line_row[written], return_index=True)
-        first_written[owners] = written[at]
-        last_written[owners] = written[np.append(at[1:], len(written)) - 1]
-    index = np.arange(len(start))
-    within = kept & (index >= first_written[line_row]) & (index <= last_written[line_row])
-    stop = stop + 1 - (index == last_written[line_row])  # with its newline, but the last
-    seg = np.flatnonzero(within)
-    seg_start, seg_stop, seg_row = start[seg], stop[seg], line_row[seg]
-    runs = np.ones(len(seg), bool)  # lines that follow each other are copied as one
-    runs[1:] = seg_start[1:] != seg_stop[:-1]
-    run_at = np.flatnonzero(runs)
-    run_start = seg_start[run_at]
-    run_stop = seg_stop[np.append(run_at[1:], len(seg))[: len(run_at)] - 1]
-    view = memoryview(buf)
-    data = b"".join([view[i:k] for i, k in zip(run_start.tolist(), run_stop.tolist(), strict=True)])
-    sizes = np.bincount(seg_row[run_at], weights=run_stop - run_start, minlength=n)
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(sizes.astype(np.int64), out=offsets[1:])
-    return pa.Array.from_buffers(
-        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
 
 
 def _chunks(
@@ -1013,7 +910,7 @@ def _with_last(blocks: Iterable[_Block]) -> Iterator[tuple[bytes, int, np.ndarra
 def _prepared(data: bytes) -> tuple[bytes | UnicodeDecodeError, np.ndarray]:
     """A block of whole lines, with CRLF line ends as LF, and where its newlines are; or,
     for a block that is not UTF-8, the error and the newlines before the first bad byte.
-    (On the reading thread: NumPy finds the newlines beside the parsing.)"""
+    (On the reading thread, beside the parsing.)"""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
