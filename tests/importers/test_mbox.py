@@ -591,25 +591,34 @@ def test_the_line_walk_finds_newlines_and_lines_starting_with_from():
     assert np.frombuffer(_mboxscan.from_lines(buf), np.int64).tolist() == [0, 17]
 
 
-def test_the_line_walk_reads_headers_and_the_senders_own_lines():
-    """Message 1: a folded Subject, a second From (not read), a quote and an escaped
-    '>From ' (a standard mbox), blank lines at the ends. Message 2 (pipermail's form) has
-    'Date :', so it is not of the usual form."""
+def test_the_line_walk_reads_headers_dates_ids_and_the_senders_own_lines():
+    """Message 1: a Date with a comment, a folded Subject, a spaced Message-ID, References
+    folded over two lines (no In-Reply-To: the parent is the last, the thread the first), a
+    second From (not read); a quote and an escaped '>From ' (a standard mbox) in the body,
+    and blank lines at its ends. Message 2 (pipermail's form) has 'Date :': not usual."""
     one = (
-        b"From a Mon Jan  5 10:00:00 2015\nfrom: A\nSubject: x\n  y\nFrom: B\n\n"
+        b"From a Mon Jan  5 10:00:00 2015\nfrom: A\n"
+        b"Date: Mon, 5 Jan 2015 10:00:00 +0100 (CET)\nSubject: x\n  y\n"
+        b"Message-ID:  < m1@x > \nReferences: <r1@x>\n\t<r2@x>\nFrom: B\n\n"
         b"\nhi\n> quoted\n>From here\n\n"
     )
     two = b"From b at x.org  Mon Jan  5 10:00:00 2015\nDate : x\n\nbody\n"
     buf = one + two
     starts = np.array([0, len(one)], np.int64)
     heads = np.array([31, len(one) + 41], np.int64)
-    bounds, given, usual, offsets, text = _mboxscan.scan(
+    bounds, given, usual, seconds, ids, has, offsets, text = _mboxscan.scan(
         buf, starts, heads, np.array([False, True])
     )
     bounds = np.frombuffer(bounds, np.int64).reshape(2, 6, 2)
     values = [buf[i:j] if g else None for (i, j), g in zip(bounds[0], given[:6], strict=True)]
-    assert values == [b" A", None, b" x\n  y", None, None, None]
+    assert values[0] == b" A"
+    assert values[2] == b" x\n  y"
     assert list(usual) == [1, 0]
+    nine_utc = datetime(2015, 1, 5, 9, tzinfo=UTC).timestamp()
+    assert np.frombuffer(seconds, np.int64)[0] == nine_utc
+    spans = np.frombuffer(ids, np.int64).reshape(2, 3, 2)[0]
+    assert [buf[i:j] for i, j in spans] == [b"m1@x", b"r2@x", b"r1@x"]
+    assert list(has) == [1, 1, 1, 0, 0, 0]
     assert text == b"hi\nFrom here"
     assert np.frombuffer(offsets, np.int64).tolist() == [0, 12, 12]
 
@@ -742,6 +751,79 @@ def _archives(draw):
         blank = [""] if "blank" not in free or draw(st.booleans()) else []
         out.append("\n".join([envelope, *headers, *blank, *body, ""]))
     return "\n".join(out)
+
+
+# Dates and ids at the edges of the usual form, each read both ways below.
+_EDGE_DATES = [
+    *_DATES[0],
+    *_DATES[1],
+    "Fri, 29 Feb 1900 10:00:00 +0000",
+    "Tue, 29 Feb 2000 10:00:00 +0000",
+    "Fri, 123 Jun 2018 10:00:00 +0000",
+    "Fri, 1 JUN 2018 10:00:00 +0000",
+    "Fri,1 Jun 2018 10:00:00 +0000",
+    "1 Jun 2018 10:00:60 +0000",
+    "1 Jun 2018 10:60:00 +0000",
+    "1 Jun 2018 1:00 +0000",
+    "1 Jun 2018 10:0 +0000",
+    "1 Jun 2018 10:00: +0000",
+    "1 Jun 2018 10:00:00 +00000",
+    "1 Jun 2018 10:00:00 +0099",
+    "1 Jun 2018 10:00:00 +0000 ()",
+    "1 Jun 2018 10:00:00 +0000 (a) b",
+    "1 Jun 2018 10:00:00 +0000 (tab\there)",
+    "1 Jun 2018 10:00:00 +0000 (caf\u00e9)",
+    "1 Jun 2018 10:00:00 +0000\u00a0",
+    "1 Jun 2018 10:00:00 +0000\x0b",
+    "1 Jun 2018\n 10:00:00 +0000",
+    "1\tJun\t2018\t10:00:00\t+0000",
+]
+_EDGE_IDS = [
+    *_IDS[0],
+    *_IDS[1],
+    *_REFS[0],
+    *_REFS[1],
+    "x <a@x> <b@x>",
+    "a<b@x>c<d@x>",
+    "<a@x> <",
+    "<a@x\n b>",
+    "<\ta@x\t>",
+    "< a@x\n>",
+    "<a@x>\u00a0",
+    "<\u00a0a@x>",
+    "<a\x0bb@x>",
+    "<\x0ba@x\x1c>",
+    "\u00a0",
+    " ",
+    "\n ",
+]
+
+
+@pytest.mark.parametrize("date", _EDGE_DATES)
+def test_a_date_at_the_edge_of_the_usual_form_reads_the_same_both_ways(monkeypatch, date):
+    archive = (
+        "From ada@x.org Fri Jun  1 10:00:00 2018\nFrom: ada@x.org\n"
+        f"Date: {date}\nMessage-ID: <1@x>\n\nHi\n"
+    )
+    by_columns, one_by_one = _both_ways(monkeypatch, lambda: parse_mbox(archive))
+    assert by_columns[0].equals(one_by_one[0])
+
+
+@pytest.mark.parametrize("name", ["Message-ID", "In-Reply-To", "References"])
+@pytest.mark.parametrize("ids", _EDGE_IDS)
+def test_ids_at_the_edge_of_the_usual_form_read_the_same_both_ways(monkeypatch, name, ids):
+    headers = {"Message-ID": "<1@x>", "In-Reply-To": "<2@x>", "References": "<3@x> <4@x>"}
+    headers[name] = ids
+    if name != "In-Reply-To":
+        del headers["In-Reply-To"]  # References name the parent
+    archive = (
+        "From ada@x.org Fri Jun  1 10:00:00 2018\nFrom: ada@x.org\n"
+        "Date: Fri, 1 Jun 2018 10:00:00 +0000\n"
+        + "".join(f"{k}: {v}\n" for k, v in headers.items())
+        + "\nHi\n"
+    )
+    by_columns, one_by_one = _both_ways(monkeypatch, lambda: parse_mbox(archive))
+    assert by_columns[0].equals(one_by_one[0])
 
 
 @settings(max_examples=150, deadline=None)

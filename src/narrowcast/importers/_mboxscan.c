@@ -133,10 +133,16 @@ static PyObject *from_lines(PyObject *Py_UNUSED(self), PyObject *args) {
 typedef struct {
     int64_t *bounds;  /* [n][N_HEADERS][2]: each header's value, start and stop */
     uint8_t *given;   /* [n][N_HEADERS]: whether the message has that header */
-    uint8_t *usual;   /* [n]: a blank line ends the headers, no "Name :" */
+    uint8_t *usual;   /* [n]: whether the message has the usual form (see scan) */
+    int64_t *seconds; /* [n]: its Date, in seconds since the epoch */
+    int64_t *ids;     /* [n][N_IDS][2]: its id, parent's and thread's, start and stop */
+    uint8_t *has;     /* [n][N_IDS]: whether it names a parent, a thread */
     int64_t *offsets; /* [n + 1]: each message's text in `text` */
     char *text;       /* the texts, one after another */
 } Found;
+
+enum { FROM, DATE, SUBJECT, MESSAGE_ID, IN_REPLY_TO, REFERENCES };
+enum { ID, PARENT, THREAD, N_IDS };
 
 /* The headers of the message whose envelope line ends at `head` (its newline) and whose
    first blank line is at `blank` (the newline ending the last header line). */
@@ -171,6 +177,203 @@ static void headers(const char *s, Py_ssize_t i, int64_t head, int64_t blank, Fo
     }
 }
 
+/* A header value as _Parser._message reads it, for the date and the ids: the bytes
+   [start, stop) with the newlines of folded lines left out, and spaces and tabs at either
+   end stripped. Only printable ASCII and tabs are taken (a value with any other byte is
+   left to the one-by-one reading, where Python's str.strip() decides what a space is):
+   returns 0 for such a value. */
+static int plain(const char *s, int64_t *start, int64_t *stop) {
+    for (int64_t k = *start; k < *stop; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if ((c < 0x20 && c != '\t' && c != '\n') || c > 0x7e)
+            return 0;
+    }
+    while (*start < *stop && (is_blank(s[*start]) || s[*start] == '\n'))
+        (*start)++;
+    while (*stop > *start && (is_blank(s[*stop - 1]) || s[*stop - 1] == '\n'))
+        (*stop)--;
+    return 1;
+}
+
+/* The id in the <...> at `open` (a "<") of [open, stop): its span, stripped, in `id`.
+   Returns 0 where no ">" closes it before another "<", -1 where the id is empty or
+   spans a folded line (left to the one-by-one reading), 1 where found. */
+static int angle(const char *s, int64_t open, int64_t stop, int64_t *id) {
+    int64_t close = open + 1;
+    while (close < stop && s[close] != '<' && s[close] != '>')
+        close++;
+    if (close == stop || s[close] == '<')
+        return 0;
+    id[0] = open + 1;
+    id[1] = close;
+    plain(s, &id[0], &id[1]);
+    if (id[0] == id[1] || memchr(s + id[0], '\n', id[1] - id[0]) != NULL)
+        return -1;
+    return 1;
+}
+
+/* The first <...> of the value [start, stop) as mbox._FIRST_ID (``first``: the first "<"
+   opens it) or mbox._ANY_ID reads it, or the last (mbox._LAST_ID: the last "<" opens
+   it); 1 and its span in `id` where there is one, else 0. */
+static int first_id(const char *s, int64_t start, int64_t stop, int any, int64_t *id) {
+    for (int64_t k = start; k < stop; k++) {
+        if (s[k] != '<')
+            continue;
+        int found = angle(s, k, stop, id);
+        if (found != 0 || !any)
+            return found == 1;
+    }
+    return 0;
+}
+
+static int last_id(const char *s, int64_t start, int64_t stop, int64_t *id) {
+    for (int64_t k = stop - 1; k >= start; k--)
+        if (s[k] == '<')
+            return angle(s, k, stop, id) == 1;
+    return 0;
+}
+
+/* Digits at `*p` (at least `least`, at most `most`), as a number in `*value`. */
+static int digits(const char **p, const char *end, int least, int most, int *value) {
+    int k = 0;
+    *value = 0;
+    while (k < most && *p < end && **p >= '0' && **p <= '9') {
+        *value = *value * 10 + (**p - '0');
+        (*p)++;
+        k++;
+    }
+    return k >= least;
+}
+
+/* At least one space or tab at `*p`, skipped. */
+static int spaces(const char **p, const char *end) {
+    const char *from = *p;
+    while (*p < end && is_blank(**p))
+        (*p)++;
+    return *p > from;
+}
+
+static int is_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+static const char MONTHS[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+/* The Date value [start, stop), of mbox._USUAL_DATE's form and a real day and time, in
+   seconds since the epoch; 0 where it is of another form. */
+static int usual_date(const char *s, int64_t start, int64_t stop, int64_t *seconds) {
+    char text[256]; /* the value with folded lines' newlines left out */
+    int64_t n = 0;
+    if (!plain(s, &start, &stop))
+        return 0;
+    for (int64_t k = start; k < stop; k++) {
+        if (s[k] == '\n')
+            continue;
+        if (n == (int64_t)sizeof(text))
+            return 0;
+        text[n++] = s[k];
+    }
+    const char *p = text, *end = text + n;
+    if (end - p >= 4 && is_letter(p[0]) && is_letter(p[1]) && is_letter(p[2]) && p[3] == ',') {
+        p += 4;
+        while (p < end && is_blank(*p))
+            p++;
+    }
+    int day, year, hour, minute, second = 0, oh, om;
+    if (!digits(&p, end, 1, 2, &day) || !spaces(&p, end) || end - p < 3)
+        return 0;
+    char mon[3] = {lower(p[0]), lower(p[1]), lower(p[2])};
+    int month = 0;
+    for (int m = 0; m < 12 && !month; m++)
+        if (memcmp(mon, MONTHS + 3 * m, 3) == 0)
+            month = m + 1;
+    p += 3;
+    if (!month || !spaces(&p, end) || !digits(&p, end, 4, 4, &year) || !spaces(&p, end))
+        return 0;
+    if (!digits(&p, end, 1, 2, &hour) || p == end || *p++ != ':')
+        return 0;
+    if (!digits(&p, end, 2, 2, &minute))
+        return 0;
+    if (p < end && *p == ':' && (++p, !digits(&p, end, 2, 2, &second)))
+        return 0;
+    if (!spaces(&p, end) || p == end || (*p != '+' && *p != '-'))
+        return 0;
+    int sign = *p++ == '+' ? -1 : 1;
+    if (!digits(&p, end, 2, 2, &oh) || !digits(&p, end, 2, 2, &om))
+        return 0;
+    if (p < end) { /* a comment: (printable ASCII) */
+        while (p < end && is_blank(*p))
+            p++;
+        if (end - p < 2 || *p != '(' || end[-1] != ')')
+            return 0;
+        for (const char *c = p; c < end; c++)
+            if (*c < ' ' || *c > '~')
+                return 0;
+    }
+    static const int DAYS_IN[] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0) && (year % 100 != 0 || year % 400 == 0);
+    int days_in = DAYS_IN[month] + (leap && month == 2);
+    if (year < 1 || day < 1 || day > days_in || hour >= 24 || minute >= 60 || second >= 60)
+        return 0;
+    /* Days since the epoch of a civil date (H. Hinnant's algorithm). */
+    int64_t y = year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    *seconds = days * 86400 + hour * 3600 + minute * 60 + second + sign * (oh * 3600 + om * 60);
+    return 1;
+}
+
+/* Whether the value [start, stop) is blank once unfolded and stripped (mbox treats a
+   blank In-Reply-To or References as absent). */
+static int blank_value(const char *s, int64_t start, int64_t stop) {
+    for (int64_t k = start; k < stop; k++)
+        if (!is_blank(s[k]) && s[k] != '\n')
+            return 0;
+    return 1;
+}
+
+/* The date and the ids of message i, whose headers are read; 0 where they are not of the
+   usual form: a Date of mbox._USUAL_DATE's form, a Message-ID with a clean <...>, and
+   where In-Reply-To or References say something, the ids they name. */
+static int date_and_ids(const char *s, Py_ssize_t i, Found *f) {
+    const int64_t *value = f->bounds + i * N_HEADERS * 2;
+    const uint8_t *given = f->given + i * N_HEADERS;
+    int64_t *ids = f->ids + i * N_IDS * 2;
+    uint8_t *has = f->has + i * N_IDS;
+#define START(h) value[2 * (h)]
+#define STOP(h) value[2 * (h) + 1]
+    if (!given[DATE] || !usual_date(s, START(DATE), STOP(DATE), f->seconds + i))
+        return 0;
+    int64_t from, to;
+    for (int h = MESSAGE_ID; h <= REFERENCES; h++) {
+        from = START(h), to = STOP(h);
+        if (given[h] && !plain(s, &from, &to))
+            return 0;
+    }
+    if (!given[MESSAGE_ID] || !first_id(s, START(MESSAGE_ID), STOP(MESSAGE_ID), 0, ids))
+        return 0;
+    int replied = given[IN_REPLY_TO] && !blank_value(s, START(IN_REPLY_TO), STOP(IN_REPLY_TO));
+    int referred = given[REFERENCES] && !blank_value(s, START(REFERENCES), STOP(REFERENCES));
+    int64_t last[2];
+    if (replied && !first_id(s, START(IN_REPLY_TO), STOP(IN_REPLY_TO), 0, ids + 2 * PARENT))
+        return 0;
+    if (referred && !(first_id(s, START(REFERENCES), STOP(REFERENCES), 1, ids + 2 * THREAD) &&
+                      last_id(s, START(REFERENCES), STOP(REFERENCES), last)))
+        return 0;
+#undef START
+#undef STOP
+    /* A reply's parent is In-Reply-To's id, else References' last; its thread References'
+       first; a message that names neither is a post, its own thread. */
+    if (!replied && referred)
+        memcpy(ids + 2 * PARENT, last, sizeof(last));
+    has[PARENT] = replied || referred;
+    has[THREAD] = referred || !has[PARENT];
+    if (!referred && !has[PARENT])
+        memcpy(ids + 2 * THREAD, ids, 2 * sizeof(int64_t));
+    has[ID] = 1;
+    return 1;
+}
+
 /* The text of a message's body [start, stop), appended at `out`; returns its length. */
 static int64_t own_lines(const char *s, int64_t start, int64_t stop, int pipermail, char *out) {
     int64_t n = 0, written = -1; /* length once the last line with something on it is in */
@@ -200,22 +403,27 @@ static int64_t own_lines(const char *s, int64_t start, int64_t stop, int piperma
 
 PyDoc_STRVAR(
     scan_doc,
-    "scan(buf, starts, heads, pipermail) -> (bounds, given, usual, offsets, text)\n\n"
+    "scan(buf, starts, heads, pipermail)\n"
+    "    -> (bounds, given, usual, seconds, ids, has, offsets, text)\n\n"
     "Read the messages of ``buf``: message i starts at ``starts[i]`` (int64s), its envelope\n"
     "line ends at ``heads[i]``, and ``pipermail[i]`` (bytes) says whether it is\n"
     "pipermail's form; it ends where the next starts, the last at the end of ``buf``.\n\n"
-    "Returns, as bytes: each message's value bounds (start, stop) of each header of\n"
-    "mbox._USUAL_HEADERS (int64s; where not given, both the message's start), whether it\n"
-    "is given (a byte each), whether the message has the usual form (a blank line ends its\n"
-    "headers, no header name is spaced from its colon), and for those, the offsets of\n"
-    "their texts (int64s, n + 1) and the texts.");
+    "Returns, as bytes, for each message: the bounds (start, stop) of the value of each\n"
+    "header of mbox._USUAL_HEADERS (int64s; where not given, both the message's start) and\n"
+    "whether it is given (a byte each); whether the message has the usual form (a blank\n"
+    "line ends its headers, no header name is spaced from its colon, a Date of\n"
+    "mbox._USUAL_DATE's form, a Message-ID in a clean <...>, the ids In-Reply-To and\n"
+    "References name, where they say something, in clean <...> too). For those: the Date\n"
+    "in seconds since the epoch (int64s); the bounds of its id, its parent's and its\n"
+    "thread's (int64s) and whether it names a parent and a thread (bytes); and the\n"
+    "offsets of the texts (int64s, n + 1) and the texts.");
 
 static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer b, st, hd, pm;
     if (!PyArg_ParseTuple(args, "y*y*y*y*", &b, &st, &hd, &pm))
         return NULL;
     PyObject *result = NULL;
-    Found f = {NULL, NULL, NULL, NULL, NULL};
+    Found f = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     Py_ssize_t n = st.len / (Py_ssize_t)sizeof(int64_t);
     if (hd.len != st.len || pm.len != n) {
         PyErr_SetString(PyExc_ValueError, "starts, heads and pipermail differ in length");
@@ -234,9 +442,13 @@ static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
     f.bounds = malloc((n * N_HEADERS * 2 + 1) * sizeof(int64_t));
     f.given = calloc(n * N_HEADERS + 1, 1);
     f.usual = malloc(n + 1);
+    f.seconds = calloc(n + 1, sizeof(int64_t));
+    f.ids = malloc((n * N_IDS * 2 + 1) * sizeof(int64_t));
+    f.has = calloc(n * N_IDS + 1, 1);
     f.offsets = malloc((n + 1) * sizeof(int64_t));
     f.text = malloc(b.len + 1); /* a text is never longer than its message */
-    if (!f.bounds || !f.given || !f.usual || !f.offsets || !f.text) {
+    if (!f.bounds || !f.given || !f.usual || !f.seconds || !f.ids || !f.has || !f.offsets ||
+        !f.text) {
         PyErr_NoMemory();
         goto freed;
     }
@@ -246,32 +458,50 @@ static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
         int64_t start = starts[i], head = heads[i], stop = i + 1 < n ? starts[i + 1] : b.len;
         for (int h = 0; h < 2 * N_HEADERS; h++)
             f.bounds[i * N_HEADERS * 2 + h] = start;
+        for (int h = 0; h < 2 * N_IDS; h++)
+            f.ids[i * N_IDS * 2 + h] = start;
         /* The headers end at the first blank line, which must leave the message a body. */
         const char *blank = memmem(s + head, stop - head, "\n\n", 2);
         f.usual[i] = blank != NULL && blank > s + head;
         int64_t length = 0;
         if (f.usual[i])
             headers(s, i, head, blank - s, &f);
+        if (f.usual[i] && !date_and_ids(s, i, &f)) {
+            f.usual[i] = 0;
+            memset(f.has + i * N_IDS, 0, N_IDS);
+        }
         if (f.usual[i])
             length = own_lines(s, blank - s + 2, stop, pipermail[i], f.text + f.offsets[i]);
         f.offsets[i + 1] = f.offsets[i] + length;
     }
     Py_END_ALLOW_THREADS
-    PyObject *parts[5] = {
+    PyObject *parts[] = {
         int64_bytes(f.bounds, n * N_HEADERS * 2),
         PyBytes_FromStringAndSize((char *)f.given, n * N_HEADERS),
         PyBytes_FromStringAndSize((char *)f.usual, n),
+        int64_bytes(f.seconds, n),
+        int64_bytes(f.ids, n * N_IDS * 2),
+        PyBytes_FromStringAndSize((char *)f.has, n * N_IDS),
         int64_bytes(f.offsets, n + 1),
         PyBytes_FromStringAndSize(f.text, f.offsets[n]),
     };
-    if (parts[0] && parts[1] && parts[2] && parts[3] && parts[4])
-        result = PyTuple_Pack(5, parts[0], parts[1], parts[2], parts[3], parts[4]);
-    for (int j = 0; j < 5; j++)
-        Py_XDECREF(parts[j]);
+    const int n_parts = sizeof(parts) / sizeof(parts[0]);
+    result = PyTuple_New(n_parts);
+    for (int j = 0; j < n_parts; j++) {
+        if (parts[j] == NULL)
+            Py_CLEAR(result);
+        if (result != NULL)
+            PyTuple_SET_ITEM(result, j, parts[j]); /* the tuple takes the reference */
+        else
+            Py_XDECREF(parts[j]);
+    }
 freed:
     free(f.bounds);
     free(f.given);
     free(f.usual);
+    free(f.seconds);
+    free(f.ids);
+    free(f.has);
     free(f.offsets);
     free(f.text);
 done:

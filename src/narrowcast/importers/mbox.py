@@ -185,10 +185,6 @@ _USUAL_DATE = (
     r"(?P<year>[0-9]{4})[ \t]+(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?"
     r"[ \t]+(?P<sign>[+-])(?P<oh>[0-9]{2})(?P<om>[0-9]{2})(?:[ \t]*\([ -~]*\))?$"
 )
-_FIRST_ID = r"^[^<]*<(?P<id>[^<>]*)>"  # the first <...>, as _angle_id reads it
-_ANY_ID = r"<(?P<id>[^<>]*)>"  # the first of _ANGLE's matches
-_LAST_ID = r"<(?P<id>[^<>]*)>[^<]*$"  # the last of _ANGLE's matches, if no "<" follows
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def read_mbox(
@@ -684,56 +680,39 @@ def _usual(buf: bytes | memoryview, found: list[tuple[int, int, bool]]) -> _Colu
     before a colon), the Date has the form of :data:`_USUAL_DATE` and a real day and time,
     and the ids are in clean ``<...>``. For those, each column is what
     :meth:`_Parser._message` makes of the message (tests hold the two equal): the walk over
-    each message's lines is :func:`_mboxscan.scan`'s, the rest Arrow's kernels.
+    each message's lines, its date and ids are :func:`_mboxscan.scan`'s, the sender and the
+    subject Arrow's kernels'.
     """
     n = len(found)
     out = _Columns(n)
     starts = np.array([f[0] for f in found], np.int64)
     heads = np.array([f[1] for f in found], np.int64)
     pipermail = np.array([f[2] for f in found], bool)
-    bounds, given, form, offsets, texts = _mboxscan.scan(buf, starts, heads, pipermail)
+    scanned = _mboxscan.scan(buf, starts, heads, pipermail)
+    bounds, given, form, seconds, ids, has, offsets, texts = scanned
     bounds = np.frombuffer(bounds, np.int64).reshape(n, len(_USUAL_HEADERS), 2)
     given = np.frombuffer(given, bool).reshape(n, len(_USUAL_HEADERS))
-    usual = np.frombuffer(form, bool).copy()
-    values = [
-        pc.utf8_trim(
-            pc.replace_substring(_slices(buf, *bounds[:, h].T, given[:, h]), "\n", ""), _SPACES
-        )
-        for h in range(len(_USUAL_HEADERS))
-    ]
-    sender, date, subject, message_id, in_reply_to, references = values
+    ids = np.frombuffer(ids, np.int64).reshape(n, 3, 2)
+    has = np.frombuffer(has, bool).reshape(n, 3)
 
-    def filled(v: pa.Array) -> np.ndarray:
-        return pc.fill_null(pc.greater(pc.binary_length(v), 0), False).to_numpy(False)
+    def value(h: int) -> pa.Array:  # as _Parser._message reads it: unfolded, stripped
+        raw = _slices(buf, *bounds[:, h].T, given[:, h])
+        return pc.utf8_trim(pc.replace_substring(raw, "\n", ""), _SPACES)
 
-    usual &= filled(sender) & filled(date) & filled(message_id)
-    seconds = _usual_seconds(date, usual)
-
-    # The ids: a clean <...> in Message-ID and In-Reply-To; References' first and last.
-    def angle_id(value: pa.Array, pattern: str) -> pa.Array:
-        found = pc.extract_regex(value, pattern)
-        return pc.utf8_trim(pc.if_else(found.is_valid(), found.field("id"), None), _SPACES)
-
-    mid = angle_id(message_id, _FIRST_ID)
-    usual &= filled(mid)
-    replied = filled(in_reply_to)
-    parent = angle_id(in_reply_to, _FIRST_ID)
-    usual &= ~replied | filled(parent)
-    referred = filled(references)
-    first_ref, last_ref = angle_id(references, _ANY_ID), angle_id(references, _LAST_ID)
-    usual &= ~referred | (filled(first_ref) & filled(last_ref))
-
+    sender = value(_USUAL_HEADERS.index(b"from"))
+    usual = np.frombuffer(form, bool) & pc.fill_null(
+        pc.greater(pc.binary_length(sender), 0), False
+    ).to_numpy(False)
     rows = np.flatnonzero(usual)
     out.others = np.flatnonzero(~usual)
     if not len(rows):
         return out
     take = pa.array(rows)
-    no_id = pa.scalar(None, pa.large_string())
-    parent = pc.if_else(pa.array(replied), parent, pc.if_else(pa.array(referred), last_ref, no_id))
-    thread = pc.if_else(pa.array(referred), first_ref, pc.if_else(parent.is_null(), mid, no_id))
-    mid, parent, thread = mid.take(take), parent.take(take), thread.take(take)
-    seconds = seconds[rows]
-    subject = pc.fill_null(subject.take(take), "")
+    mid, parent, thread = (
+        _slices(buf, *ids[rows, k].T, has[rows, k]).cast(pa.large_string()) for k in range(3)
+    )
+    seconds = np.frombuffer(seconds, np.int64)[rows]
+    subject = pc.fill_null(value(_USUAL_HEADERS.index(b"subject")).take(take), "")
     encoded = np.flatnonzero(pc.match_substring(subject, "=?").to_numpy(False))
     if len(encoded):
         words = subject.take(pa.array(encoded)).to_pylist()
@@ -766,36 +745,6 @@ def _usual(buf: bytes | memoryview, found: list[tuple[int, int, bool]]) -> _Colu
         "text": text,
     }
     return out
-
-
-def _usual_seconds(date: pa.Array, usual: np.ndarray) -> np.ndarray:
-    """Seconds since the epoch of each Date value of :data:`_USUAL_DATE`'s form; a value
-    of another form, or not a real day and time, marks its message not ``usual``."""
-    parts = pc.extract_regex(date, _USUAL_DATE)
-    usual &= parts.is_valid().to_numpy(False)
-
-    def number(field: str) -> np.ndarray:
-        digits = parts.field(field)
-        digits = pc.if_else(pc.equal(digits, ""), "0", digits)
-        return pc.cast(pc.fill_null(digits, "0"), pa.int64()).to_numpy(False)
-
-    month = pc.index_in(pc.utf8_capitalize(parts.field("mon")), pa.array(_MONTH_NAMES))
-    usual &= month.is_valid().to_numpy(False)
-    month = pc.fill_null(month, 0).to_numpy(False).astype(np.int64) + 1
-    year, day = number("year"), number("day")
-    hour, minute, second = number("hour"), number("minute"), number("second")
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days_in = _DAYS_IN_MONTH[month] + (leap & (month == 2))
-    usual &= (year >= 1) & (day >= 1) & (day <= days_in)
-    usual &= (hour < 24) & (minute < 60) & (second < 60)
-    y = year - (month <= 2)  # days since the epoch of a civil date (H. Hinnant's algorithm)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    offset = number("oh") * 3600 + number("om") * 60
-    offset = np.where(pc.equal(parts.field("sign"), "+").to_numpy(False), -offset, offset)
-    return days * 86_400 + hour * 3600 + minute * 60 + second + offset
 
 
 def _chunks(
