@@ -11,6 +11,7 @@ from the files.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from email.header import Header
@@ -585,10 +586,56 @@ def _both_ways(monkeypatch, read):
     return by_columns, one_by_one
 
 
-def test_the_line_walk_finds_newlines_and_lines_starting_with_from():
+def test_the_line_walk_finds_newlines():
     buf = b"From a\nx\n>From b\nFrom c\nFrom\n"
     assert np.frombuffer(_mboxscan.newlines(buf), np.int64).tolist() == [6, 8, 16, 23, 28]
-    assert np.frombuffer(_mboxscan.from_lines(buf), np.int64).tolist() == [0, 17]
+
+
+# The bytes form of the envelope line, at a line's start: what _mboxscan.envelopes matches.
+_ENVELOPE_BYTES = re.compile(mbox._ENVELOPE.pattern[2:].encode(), re.MULTILINE)
+_SENDERS = [
+    *["a", "a@x.org", "a at x.org ", "a b ", "Mon Jan  5 ", "a\tb ", "\u00e9 ", "a\x1cb", ""],
+    *["a\rb", "a\x0bb", "a\x0cb"],
+]
+_ENVELOPE_DATES = [
+    "Mon Jan  5 10:00:00 2015",
+    "Mon Jan 5 10:00:00 2015",
+    "Mon Jan 15 10:00:00 2015",
+    "Mon Jan 15 10:00:00 +0100 2015",
+    "Mon Jan  5 10:00:00 -0100 2015  \t",
+    "Mon Jan 115 10:00:00 2015",
+    "Mon jan  5 10:00:00 2015",
+    "Mon Jan  5 10:00 2015",
+    "Mon Jan  5 10:00:00 0100 2015",
+    "Mon Jan  5 10:00:00 20155",
+    "Mon Jan  5 10:00:00 2015 x",
+]
+
+
+_PARTS = st.one_of(st.sampled_from(_SENDERS), st.sampled_from(_ENVELOPE_DATES))
+_GAPS = st.sampled_from([" ", "  ", "\t", ""])
+
+
+@settings(max_examples=300)
+@given(
+    parts=st.one_of(
+        st.tuples(st.sampled_from(_SENDERS), st.sampled_from(_ENVELOPE_DATES)),  # the form
+        st.lists(_PARTS, max_size=4),  # and any mix
+    ),
+    gaps=st.lists(_GAPS, min_size=4, max_size=4),
+)
+def test_envelope_lines_are_those_of_the_envelope_pattern(parts, gaps):
+    """The C matcher finds the lines of _ENVELOPE's bytes form, its date where group 2
+    starts (pipermail's form: two spaces before it), on lines made of senders and dates."""
+    line = "From " + "".join(p + g for p, g in zip(parts, gaps, strict=False))
+    buf = f"x\n{line}\nFrom \n".encode()
+    found = np.frombuffer(_mboxscan.envelopes(buf), np.int64).reshape(-1, 3).tolist()
+    m = _ENVELOPE_BYTES.match(buf, 2)
+    expected = []
+    if m is not None:
+        unusual = bool(re.search(rb"[\x1c-\x1f\x80-\xff]", m.group(0)))
+        expected = [[2, m.end(), (buf[m.start(2) - 2] == 32) | (unusual << 1)]]
+    assert found == expected
 
 
 def test_the_line_walk_reads_headers_dates_ids_and_the_senders_own_lines():

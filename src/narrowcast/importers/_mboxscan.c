@@ -121,12 +121,112 @@ static PyObject *newlines(PyObject *Py_UNUSED(self), PyObject *args) {
     return positions(args, walk_newlines);
 }
 
-PyDoc_STRVAR(from_lines_doc,
-             "from_lines(buf) -> bytes\n\n"
-             "Where each line of ``buf`` that starts with \"From \" starts, as int64s.");
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static PyObject *from_lines(PyObject *Py_UNUSED(self), PyObject *args) {
-    return positions(args, walk_from_lines);
+/* Whether [q, end) is an envelope line's date, mbox._ENVELOPE's group 2:
+   "Www Mmm dd HH:MM:SS [+zzzz ]YYYY", the day one or two characters ([ 0-9]?[0-9]). */
+static int envelope_date(const char *q, const char *end) {
+    static const char DAYS[] = "MonTueWedThuFriSatSun", MONTH_NAMES[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    if (end - q < 23 || end - q > 30 || q[3] != ' ' || q[7] != ' ')
+        return 0;
+    int day = 0, month = 0;
+    for (int k = 0; k < 7; k++)
+        day |= memcmp(q, DAYS + 3 * k, 3) == 0;
+    for (int k = 0; k < 12; k++)
+        month |= memcmp(q + 4, MONTH_NAMES + 3 * k, 3) == 0;
+    if (!day || !month)
+        return 0;
+    const char *p = q + 8; /* at least 15 characters follow */
+    if ((p[0] == ' ' || is_digit(p[0])) && is_digit(p[1]) && p[2] == ' ')
+        p += 3;
+    else if (is_digit(p[0]) && p[1] == ' ')
+        p += 2;
+    else
+        return 0;
+    if (end - p < 13)
+        return 0;
+    for (int k = 0; k < 8; k++)
+        if (k % 3 == 2 ? p[k] != ':' : !is_digit(p[k]))
+            return 0;
+    if (p[8] != ' ')
+        return 0;
+    p += 9;
+    if (*p == '+' || *p == '-') {
+        if (end - p < 10 || !is_digit(p[1]) || !is_digit(p[2]) || !is_digit(p[3]) ||
+            !is_digit(p[4]) || p[5] != ' ')
+            return 0;
+        p += 6;
+    }
+    return end - p == 4 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]);
+}
+
+/* Python's \s in a bytes pattern. */
+static int is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+/* Where the date of the envelope line [line, eol) starts, or NULL where it is none; as
+   mbox._ENVELOPE's bytes form matches it at the line's start: "From ", the sender (a word,
+   or else the longest run of characters ending with a space), a space, the date, spaces
+   or tabs. The sender ends with a space (two before the date) in pipermail's form. */
+static const char *envelope(const char *line, const char *eol) {
+    const char *end = eol; /* the date's end */
+    while (end > line && is_blank(end[-1]))
+        end--;
+    const char *word = line + 5, *after = word;
+    while (after < eol && !is_space(*after))
+        after++;
+    if (after > word && after < eol && *after == ' ' && envelope_date(after + 1, end))
+        return after + 1;
+    static const int LENGTHS[] = {23, 24, 29, 30}; /* the date's: the shortest first */
+    for (int k = 0; k < 4; k++) {
+        const char *q = end - LENGTHS[k];
+        if (q >= line + 8 && q[-1] == ' ' && q[-2] == ' ' && envelope_date(q, end))
+            return q;
+    }
+    return NULL;
+}
+
+/* Whether [p, end) holds a byte that is not ASCII or one of the separators \x1c-\x1f:
+   where Python's text form of mbox._ENVELOPE may decide otherwise than its bytes form. */
+static int unusual(const char *p, const char *end) {
+    for (; p < end; p++)
+        if ((unsigned char)*p >= 0x80 || ((unsigned char)*p >= 0x1c && (unsigned char)*p <= 0x1f))
+            return 1;
+    return 0;
+}
+
+PyDoc_STRVAR(envelopes_doc,
+             "envelopes(buf) -> bytes\n\n"
+             "The envelope lines of ``buf`` (whole lines), as mbox._ENVELOPE's bytes form\n"
+             "finds them: three int64s a line, where it starts, where it ends (its newline),\n"
+             "and flags: 1 for pipermail's form, 2 where it holds a byte on which the text\n"
+             "form may decide otherwise (not ASCII, or \\x1c-\\x1f).");
+
+static PyObject *envelopes(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b))
+        return NULL;
+    const char *s = b.buf, *end = s + b.len;
+    Positions lines = {NULL, 0, 0}, found = {NULL, 0, 0};
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = walk_from_lines(s, end, &lines);
+    /* Per line found: its start, its end, and a flag byte (1: pipermail, 2: unusual). */
+    for (Py_ssize_t k = 0; k < lines.n && ok; k++) {
+        const char *line = s + lines.values[k];
+        const char *eol = memchr(line, '\n', end - line);
+        eol = eol ? eol : end;
+        const char *date = envelope(line, eol);
+        if (date == NULL)
+            continue;
+        int64_t flags = (date[-2] == ' ') | (unusual(line, eol) << 1);
+        ok = add(&found, line - s) && add(&found, eol - s) && add(&found, flags);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    free(lines.values);
+    PyObject *result = ok ? int64_bytes(found.values, found.n) : PyErr_NoMemory();
+    free(found.values);
+    return result;
 }
 
 /* What scan() finds, message by message. */
@@ -514,7 +614,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"newlines", newlines, METH_VARARGS, newlines_doc},
-    {"from_lines", from_lines, METH_VARARGS, from_lines_doc},
+    {"envelopes", envelopes, METH_VARARGS, envelopes_doc},
     {"scan", scan, METH_VARARGS, scan_doc},
     {NULL, NULL, 0, NULL},
 };

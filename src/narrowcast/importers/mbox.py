@@ -170,11 +170,8 @@ _EPOCH = datetime(1970, 1, 1)
 _EPOCH_DAY = date(1970, 1, 1)
 _NEVER = -(1 << 62)  # before any message
 
-# The envelope form in bytes, which finds a superset of the text form's lines: a line
-# where they may differ (a byte that is not ASCII, or one of the separators \x1c-\x1f,
-# which the text form counts as spaces) is held to the text form.
-_ENVELOPE_LINE = re.compile(_ENVELOPE.pattern[2:].encode(), re.MULTILINE)  # at a line start
-_UNUSUAL_BYTE = re.compile(rb"[\x1c-\x1f\x80-\xff]")
+# _mboxscan.envelopes finds envelope lines by _ENVELOPE's form in bytes, a superset of the
+# text form's lines (tests hold the two equal).
 # What str.strip() strips: every character for which str.isspace() holds (all below U+3001).
 _SPACES = "".join(filter(str.isspace, map(chr, range(0x3001))))
 # The headers read a column at a time, in the order of _Columns.values.
@@ -607,20 +604,18 @@ class _Parser:
 def _envelopes(data: bytes) -> list[tuple[int, int, bool]]:
     """The envelope lines of a block: where each starts, where it ends (its newline), and
     whether it is pipermail's form (the sender group ends with a space)."""
-    maybe = np.frombuffer(_mboxscan.from_lines(data), np.int64)  # lines starting "From "
-    match = _ENVELOPE_LINE.match
-    # The line's start, its end, and the start of the weekday (after the sender group,
-    # which ends with a space in pipermail's form: two spaces before the weekday).
-    spans = [(m.start(), m.end(), m.start(2) - 2) for i in maybe.tolist() if (m := match(data, i))]
-    found = []
-    for start, end, before in spans:
-        if _UNUSUAL_BYTE.search(data, start, end) is None:
-            found.append((start, end, data[before] == 32))
+    found = np.frombuffer(_mboxscan.envelopes(data), np.int64).reshape(-1, 3).tolist()
+    # A line that is not ASCII, or holds one of the separators \x1c-\x1f (which the text
+    # form counts as spaces), is held to the text form.
+    out = []
+    for start, end, flags in found:
+        if not flags & 2:
+            out.append((start, end, bool(flags & 1)))
             continue
         strict = _ENVELOPE.match("\n" + data[start:end].decode("utf-8"))
         if strict is not None:
-            found.append((start, end, strict.group(1).endswith(" ")))
-    return found
+            out.append((start, end, strict.group(1).endswith(" ")))
+    return out
 
 
 def _newlines(buf: bytes) -> np.ndarray:
