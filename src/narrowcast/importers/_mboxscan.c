@@ -28,6 +28,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _WIN32 /* no memmem in its C library */
+static void *memmem(const void *haystack, size_t size, const void *needle, size_t length) {
+    const char *h = haystack, *end = h + size;
+    for (; length && (size_t)(end - h) >= length; h++) {
+        h = memchr(h, *(const char *)needle, end - h - length + 1);
+        if (h == NULL)
+            return NULL;
+        if (memcmp(h, needle, length) == 0)
+            return (void *)h;
+    }
+    return NULL;
+}
+#endif
+
 /* The headers read, in the order of mbox._USUAL_HEADERS. */
 static const char *const HEADERS[] = {"from",       "date",        "subject",
                                       "message-id", "in-reply-to", "references"};
