@@ -47,6 +47,7 @@ print(json.dumps({"rows": r.events_read, "added": r.events_added, "seconds": s,
 
 
 def measure(name: str, fmt: str, paths: list[Path], db: Path, **opts: object) -> dict:
+    os.sync()  # the inputs just written reach the disk now, not while the import is timed
     out = subprocess.run(
         [
             sys.executable,
