@@ -2,14 +2,19 @@
  * The byte-level reading of mail archives, for narrowcast.importers.mbox.
  *
  * The importer reads the usual messages of a block a column at a time (mbox._usual): this
- * module does the part of that which is a walk over lines, once per message, without
- * Python's lock, and leaves the rest (dates, ids, decoding) to Arrow's kernels. The rules
- * are mbox._Parser._message's, the plain statement the tests hold this code to:
+ * module does the walks over bytes that takes, without Python's lock, and leaves the
+ * senders and subjects (Unicode, encoded words) to Arrow's kernels and Python. The rules
+ * are mbox's own (_ENVELOPE, _Parser._message), the plain statement the tests hold this
+ * code to:
  *
+ * - an envelope line is "From ", a sender, a date (_ENVELOPE's form, in bytes);
  * - a message's headers run from the line after its envelope line to the first blank
  *   line; a header is a line that does not start with a space or tab, with the lines after
  *   it that do; its name is matched without regard to case, its value runs from after the
  *   colon to the end of its last line;
+ * - its Date in RFC 2822's numeric form and its ids in clean <...> are read here; any
+ *   other form (and any byte beyond printable ASCII in them) is left to the one-by-one
+ *   reading;
  * - the text is the body's lines, less those quoting another message (starting with
  *   ">"); in a standard mbox (not pipermail's) ">From " is unescaped first; blank lines at
  *   either end are left out.
@@ -326,9 +331,10 @@ static int angle(const char *s, int64_t open, int64_t stop, int64_t *id) {
     return 1;
 }
 
-/* The first <...> of the value [start, stop) as mbox._FIRST_ID (``first``: the first "<"
-   opens it) or mbox._ANY_ID reads it, or the last (mbox._LAST_ID: the last "<" opens
-   it); 1 and its span in `id` where there is one, else 0. */
+/* The id in the <...> the first "<" of the value [start, stop) opens, closed by a ">"
+   before any other "<" (Message-ID's, In-Reply-To's); with `any`, in the first "<...>" so
+   closed (References' first). 1 and its span in `id` where there is one, else 0: such a
+   value is left to the one-by-one reading (mbox._angle_id), which reads unusual forms. */
 static int first_id(const char *s, int64_t start, int64_t stop, int any, int64_t *id) {
     for (int64_t k = start; k < stop; k++) {
         if (s[k] != '<')
@@ -340,6 +346,7 @@ static int first_id(const char *s, int64_t start, int64_t stop, int any, int64_t
     return 0;
 }
 
+/* The id in the <...> the last "<" of the value opens (References' last), as first_id. */
 static int last_id(const char *s, int64_t start, int64_t stop, int64_t *id) {
     for (int64_t k = stop - 1; k >= start; k--)
         if (s[k] == '<')
@@ -371,8 +378,10 @@ static int is_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <
 
 static const char MONTHS[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 
-/* The Date value [start, stop), of mbox._USUAL_DATE's form and a real day and time, in
-   seconds since the epoch; 0 where it is of another form. */
+/* The Date value [start, stop) in seconds since the epoch, where it has RFC 2822's
+   numeric form, "[Www,] d Mon yyyy h:mm[:ss] +hhmm [(comment)]" (spaces or tabs between,
+   the month in any case, a comment of printable ASCII), and is a real day and time;
+   else 0. mbox._Parser._date_seconds reads every such date the same way. */
 static int usual_date(const char *s, int64_t start, int64_t stop, int64_t *seconds) {
     char text[256]; /* the value with folded lines' newlines left out */
     int64_t n = 0;
@@ -447,7 +456,7 @@ static int blank_value(const char *s, int64_t start, int64_t stop) {
 }
 
 /* The date and the ids of message i, whose headers are read; 0 where they are not of the
-   usual form: a Date of mbox._USUAL_DATE's form, a Message-ID with a clean <...>, and
+   usual form: a Date of usual_date's form, a Message-ID with a clean <...>, and
    where In-Reply-To or References say something, the ids they name. */
 static int date_and_ids(const char *s, Py_ssize_t i, Found *f) {
     const int64_t *value = f->bounds + i * N_HEADERS * 2;
@@ -526,7 +535,7 @@ PyDoc_STRVAR(
     "header of mbox._USUAL_HEADERS (int64s; where not given, both the message's start) and\n"
     "whether it is given (a byte each); whether the message has the usual form (a blank\n"
     "line ends its headers, no header name is spaced from its colon, a Date of\n"
-    "mbox._USUAL_DATE's form, a Message-ID in a clean <...>, the ids In-Reply-To and\n"
+    "RFC 2822's numeric form, a Message-ID in a clean <...>, the ids In-Reply-To and\n"
     "References name, where they say something, in clean <...> too). For those: the Date\n"
     "in seconds since the epoch (int64s); the bounds of its id, its parent's and its\n"
     "thread's (int64s) and whether it names a parent and a thread (bytes); and the\n"
