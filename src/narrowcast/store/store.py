@@ -62,7 +62,8 @@ IMPORT_MEMORY_MB = 300
 
 #: An import commits its pending rows every ``import_commit_rows`` rows (the setting, 1M by
 #: default) or this many bytes of Arrow data (long texts: mail, posts), whichever comes
-#: first: DuckDB holds a transaction's new rows in memory, so this bounds an import's.
+#: first (the latter at the end of the row group being filled, :class:`_Commits`): DuckDB
+#: holds a transaction's new rows in memory, so this bounds an import's.
 IMPORT_COMMIT_BYTES = 128 * 2**20
 
 #: Rows in a row group of DuckDB's tables (its default): see :class:`_Commits`.
