@@ -54,6 +54,8 @@ static const char *const HEADERS[] = {"from",       "date",        "subject",
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
 /* Whether the line [p, end) starts with header name `name` (any case) and one more byte. */
@@ -139,8 +141,6 @@ PyDoc_STRVAR(newlines_doc, "newlines(buf) -> bytes\n\n"
 static PyObject *newlines(PyObject *Py_UNUSED(self), PyObject *args) {
     return positions(args, walk_newlines);
 }
-
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Whether [q, end) is an envelope line's date, mbox._ENVELOPE's group 2:
    "Www Mmm dd HH:MM:SS [+zzzz ]YYYY", the day one or two characters ([ 0-9]?[0-9]). */
@@ -358,7 +358,7 @@ static int last_id(const char *s, int64_t start, int64_t stop, int64_t *id) {
 static int digits(const char **p, const char *end, int least, int most, int *value) {
     int k = 0;
     *value = 0;
-    while (k < most && *p < end && **p >= '0' && **p <= '9') {
+    while (k < most && *p < end && is_digit(**p)) {
         *value = *value * 10 + (**p - '0');
         (*p)++;
         k++;
@@ -467,7 +467,7 @@ static int date_and_ids(const char *s, Py_ssize_t i, Found *f) {
 #define STOP(h) value[2 * (h) + 1]
     if (!given[DATE] || !usual_date(s, START(DATE), STOP(DATE), f->seconds + i))
         return 0;
-    int64_t from, to;
+    int64_t from, to; /* the ids' headers hold printable ASCII only */
     for (int h = MESSAGE_ID; h <= REFERENCES; h++) {
         from = START(h), to = STOP(h);
         if (given[h] && !plain(s, &from, &to))
@@ -491,7 +491,7 @@ static int date_and_ids(const char *s, Py_ssize_t i, Found *f) {
         memcpy(ids + 2 * PARENT, last, sizeof(last));
     has[PARENT] = replied || referred;
     has[THREAD] = referred || !has[PARENT];
-    if (!referred && !has[PARENT])
+    if (!has[PARENT])
         memcpy(ids + 2 * THREAD, ids, 2 * sizeof(int64_t));
     has[ID] = 1;
     return 1;

@@ -170,8 +170,6 @@ _EPOCH = datetime(1970, 1, 1)
 _EPOCH_DAY = date(1970, 1, 1)
 _NEVER = -(1 << 62)  # before any message
 
-# _mboxscan.envelopes finds envelope lines by _ENVELOPE's form in bytes, a superset of the
-# text form's lines (tests hold the two equal).
 # What str.strip() strips: every character for which str.isspace() holds (all below U+3001).
 _SPACES = "".join(filter(str.isspace, map(chr, range(0x3001))))
 # The headers _mboxscan.scan reads, in the order of its HEADERS.
@@ -254,9 +252,7 @@ def parse_mbox(
     path = Path(path)
     if isinstance(text, str):
         text = text.replace("\r\n", "\n")
-        whole = text if text.endswith("\n") else text + "\n"
-        data = whole.encode("utf-8")
-        blocks: Iterable[_Block] = [(data, 1, _newlines(data))]
+        blocks: Iterable[_Block] = [_block(text if text.endswith("\n") else text + "\n", 1)]
     else:
         blocks = _line_blocks(text)
     batches = list(parser.file(blocks, path))
@@ -864,13 +860,17 @@ def _line_blocks(lines: Iterable[str], size: int = 10_000) -> Iterator[_Block]:
     for ln in lines:
         block.append(ln.replace("\r\n", "\n") if ln.endswith("\n") else ln + "\n")
         if len(block) == size:
-            data = "".join(block).encode("utf-8")
-            yield data, first, _newlines(data)
+            yield _block("".join(block), first)
             first += size
             block = []
     if block:
-        data = "".join(block).encode("utf-8")
-        yield data, first, _newlines(data)
+        yield _block("".join(block), first)
+
+
+def _block(text: str, first_line: int) -> _Block:
+    """Whole lines of text (LF line ends) as a block starting at line ``first_line``."""
+    data = text.encode("utf-8")
+    return data, first_line, _newlines(data)
 
 
 def _line_of(buf: str, start: int, first_line: int) -> int:
