@@ -106,8 +106,9 @@ def test_kill_9_in_the_middle_of_an_import_leaves_nothing_of_it(tmp_path: Path):
 
         batch = next(iter(read("snap", [{str(MESSAGES)!r}], kind="like", platform="x"))).batch
         def chunks():
-            for _ in range(50):
-                yield Chunk("events", batch, Path("x"), 1)
+            # One file a batch: batches of one file would be inserted together.
+            for i in range(50):
+                yield Chunk("events", batch, Path(f"x{{i}}"), 1)
             Path({str(ready)!r}).touch()
             time.sleep(60)
             yield Chunk("events", batch, Path("x"), 1)
@@ -142,8 +143,8 @@ def _failing_late(batch: pa.RecordBatch, people: pa.RecordBatch, batches: int) -
 
     def chunks():
         yield Chunk("people", people, Path("x"), 1)
-        for _ in range(batches):
-            yield Chunk("events", batch, Path("x"), 1)
+        for i in range(batches):  # one file a batch, each inserted on its own
+            yield Chunk("events", batch, Path(f"x{i}"), 1)
         raise ValueError("row 1041: not a timestamp")
 
     return Parsed("snap", "x", [], chunks())
@@ -186,7 +187,8 @@ def test_readers_never_see_an_import_before_it_is_recorded(store: Store):
         )
 
     batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
-    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("x"), 1)] * 5)
+    # One file a batch: batches of one file would be inserted together.
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path(f"x{i}"), 1) for i in range(5)])
     store.load(parsed, progress=look, commit_rows=4)
     assert [s[:4] for s in seen] == [(before[0], before[0], before[1], before[2])] * 5
     # ... though the pending rows were there, committed, batch after batch.
@@ -213,7 +215,8 @@ def test_long_rows_are_committed_at_the_end_of_a_row_group(
         seen.append(other.execute("SELECT count(*) FROM event_rows").fetchall()[0][0] - before[0])
 
     batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
-    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("x"), 1)] * 5)
+    # One file a batch: batches of one file would be inserted together.
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path(f"x{i}"), 1) for i in range(5)])
     result = store.load(parsed, progress=look, commit_rows=1_000_000)
     # 4 rows: the row group ends at 6. 8: commit at 6, 2 left. 12: commit at 3 and 6 (the
     # next 3). 16: 4 pending. 20: commit at 6, 2 left, committed with the import.
@@ -222,6 +225,43 @@ def test_long_rows_are_committed_at_the_end_of_a_row_group(
     assert counts(store) == (before[0] + 20, 6, 2)
     kinds = rows(store, "SELECT kind, count(*) FROM events GROUP BY kind ORDER BY kind")
     assert kinds == [("like", 20), ("message", 4)]
+
+
+def test_batches_of_one_file_are_inserted_together_up_to_a_bound(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Batches of 4 rows, the bound 8 rows: two batches of a file make one insert, a batch
+    of another file starts a new one; every row arrives once, with its own file's name."""
+    from narrowcast.store import store as store_module
+
+    monkeypatch.setattr(store_module, "INSERT_ROWS", 8)
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    files = ["a", "a", "a", "b", "a", "a"]
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path(f), 1) for f in files])
+    seen: list[int] = []
+    result = store.load(parsed, progress=lambda read, *_: seen.append(read))
+    assert seen == [8, 12, 16, 24]  # a a | a | b | a a
+    assert result.events_added == 24
+    sources = rows(store, "SELECT source, count(*) FROM events GROUP BY source ORDER BY source")
+    assert sources == [("snap:a", 20), ("snap:b", 4)]
+
+
+@pytest.mark.parametrize(("bound", "expected"), [(4, [4, 8, 12, 16, 20, 24]), (5, [20, 24])])
+def test_batches_are_joined_up_to_the_byte_bound_unless_a_quarter_of_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch, bound: int, expected: list[int]
+):
+    """Six batches of one file, the bound ``bound`` batches' bytes: at 4 each batch is a
+    quarter of it and goes alone; at 5, five batches fit in it and the sixth does not."""
+    from narrowcast.store import store as store_module
+
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("a"), 1)] * 6)
+    # The bytes of a batch as inserted: person ids become keys.
+    _, keyed, _, _ = next(store_module._keyed(parsed, store_module._PersonKeys(store.con)))
+    monkeypatch.setattr(store_module, "INSERT_BYTES", bound * keyed.nbytes)
+    seen: list[int] = []
+    store.load(parsed, progress=lambda read, *_: seen.append(read))
+    assert seen == expected
 
 
 @pytest.mark.parametrize("commit_rows", [1, 3, 1_000_000])
