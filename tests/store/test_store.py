@@ -405,6 +405,31 @@ def test_a_reply_moves_into_the_thread_of_the_reply_its_thread_names_in_a_later_
     ]
 
 
+def test_a_reply_moves_into_the_thread_of_the_reply_its_thread_names_in_an_earlier_import(
+    store: Store, tmp_path: Path
+):
+    """The same the other way round: bob's r1 is already stored when cy's r2, its target
+    given and its thread naming r1, arrives; r2 moves into p0's thread at once."""
+    first = write(
+        tmp_path / "first.csv",
+        """
+        ts,actor,kind,content_id,parent_id,thread_id
+        2024-03-01T09:00:00Z,ada,post,p0,,p0
+        2024-03-01T09:30:00Z,bob,reply,r1,p0,p0
+        """,
+    )
+    later = write(
+        tmp_path / "later.csv",
+        """
+        ts,actor,kind,target,content_id,parent_id,thread_id
+        2024-03-01T09:40:00Z,cy,reply,ada,r2,p0,r1
+        """,
+    )
+    store.load(read("csv", [first], platform="forum"))
+    store.load(read("csv", [later], platform="forum"))
+    assert rows(store, "SELECT thread_id FROM events WHERE content_id = 'r2'") == [("p0",)]
+
+
 def test_an_accept_without_actor_is_the_askers(store: Store, tmp_path: Path):
     log = write(
         tmp_path / "qa.csv",

@@ -149,9 +149,6 @@ _DDL = [
     _EVENT_LOG,
 ]
 
-# A reply whose thread, target or (an accept's) actor is still to be found.
-_UNRESOLVED = "(thread_id IS NULL OR target_key IS NULL OR (kind = 'accept' AND actor_key IS NULL))"
-
 # Columns that make up the identity of a row without an event_id.
 _CONTENT = [_PERSON_COLS.get(c, c) for c in EVENTS.names if c not in ("event_id", "source")]
 
@@ -911,14 +908,10 @@ class Store:
         # whose thread names a reply of this import, can change (and then rows pointing at
         # it, this import's too).
         recorded = "import_id IN (SELECT import_id FROM imports)"
-        replies = (  # items of this import that are in another item's thread
-            f"SELECT content_id FROM event_rows WHERE import_id = {import_id} "
-            "AND thread_id <> content_id"
-        )
         self._resolve_references(
             recorded,
-            needed=f"{recorded} AND import_id <> {import_id} AND parent_id IS NOT NULL "
-            f"AND ({_UNRESOLVED} OR thread_id IN ({replies}))",
+            unsettled=f"{recorded} AND import_id <> {import_id}",
+            new_items=f"import_id = {import_id}",
         )
         self._q("DELETE FROM pending_people WHERE import_id = ?", [import_id])
         self._q("DELETE FROM pending_identities WHERE import_id = ?", [import_id])
@@ -1005,19 +998,33 @@ class Store:
         return skipped
 
     def _resolve_references(
-        self, rows: str, items: str | None = None, *, needed: str | None = None
+        self,
+        rows: str,
+        items: str | None = None,
+        *,
+        unsettled: str | None = None,
+        new_items: str | None = None,
     ) -> None:
         """Fill null threads, targets and accept actors from the items the rows point at,
         and move a reply whose thread names another reply into that reply's thread.
 
         ``rows`` is the condition on ``event_rows`` of the rows that may change, ``items``
         that of the rows whose items they may point at (by default the same). Nothing is
-        done unless a row meets ``needed`` (by default: a row of ``rows`` lacking a thread,
-        target or accept actor).
+        done unless a row of ``unsettled`` (by default ``rows``) is a reply lacking a
+        thread, target or accept actor, or one whose thread names an item of ``new_items``
+        (by default ``items``) that is in another item's thread.
         """
         items = items or rows
-        needed = needed or f"({rows}) AND parent_id IS NOT NULL AND {_UNRESOLVED}"
-        if not self._one(f"SELECT count(*) FROM (SELECT 1 FROM event_rows WHERE {needed} LIMIT 1)"):
+        in_threads = (  # items that are in another item's thread
+            f"SELECT content_id FROM event_rows WHERE ({new_items or items}) "
+            "AND thread_id <> content_id"
+        )
+        if not self._one(
+            f"""SELECT count(*) FROM (SELECT 1 FROM event_rows WHERE ({unsettled or rows})
+                AND parent_id IS NOT NULL AND (thread_id IS NULL OR target_key IS NULL
+                OR (kind = 'accept' AND actor_key IS NULL) OR thread_id IN ({in_threads}))
+                LIMIT 1)"""
+        ):
             return
 
         def pointed_at(column: str, where: str) -> str:
