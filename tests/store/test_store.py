@@ -503,10 +503,15 @@ def test_the_same_event_id_twice_in_one_import_is_one_event(tmp_path, store):
 
     f = tmp_path / "twice.csv"
     f.write_text(
-        "event_id,ts,actor,kind\ne1,2024-03-01T09:00:00Z,ada,post\ne1,2024-03-01T09:00:00Z,ada,post\n"
+        "event_id,ts,actor,kind\n"
+        "e1,2024-03-01T09:00:00Z,ada,post\n"
+        "e2,2024-03-01T09:05:00Z,bob,post\n"
+        "e1,2024-03-01T09:00:00Z,cy,post\n"
     )
     result = store.load(read("csv", [f]))
-    assert (result.events_read, result.events_added, result.events_skipped) == (2, 1, 1)
+    assert (result.events_read, result.events_added, result.events_skipped) == (3, 2, 1)
+    kept = rows(store, "SELECT event_id, actor FROM event_log ORDER BY event_id")
+    assert kept == [("e1", "csv:ada"), ("e2", "csv:bob")]
 
 
 def test_person_ids_that_share_a_hash_are_still_told_apart(store: Store, monkeypatch):
