@@ -373,61 +373,34 @@ def test_replies_find_their_parent_author_and_thread_across_imports(store: Store
     ]
 
 
-def test_a_reply_moves_into_the_thread_of_the_reply_its_thread_names_in_a_later_import(
-    store: Store, tmp_path: Path
+_THREADED = {
+    "p0": "2024-03-01T09:00:00Z,ada,post,,p0,,p0",
+    "r1": "2024-03-01T09:30:00Z,bob,reply,,r1,p0,p0",
+    "r2": "2024-03-01T09:40:00Z,cy,reply,ada,r2,p0,r1",
+}
+
+
+@pytest.mark.parametrize(("first", "later"), [(["p0", "r2"], ["r1"]), (["p0", "r1"], ["r2"])])
+def test_a_reply_moves_into_the_thread_of_the_reply_its_thread_names_in_another_import(
+    store: Store, tmp_path: Path, first: list[str], later: list[str]
 ):
-    """cy's r2 answers ada's post p0 but names r1 as its thread (as mail does when its
-    References are cut short); r1, bob's reply in p0's thread, comes in a later import.
-    Nothing of r2 is missing, yet it moves into p0's thread then."""
-    first = write(
-        tmp_path / "first.csv",
-        """
-        ts,actor,kind,content_id,parent_id,thread_id
-        2024-03-01T09:00:00Z,ada,post,p0,,p0
-        2024-03-01T09:40:00Z,cy,reply,r2,p0,r1
-        """,
-    )
-    later = write(
-        tmp_path / "later.csv",
-        """
-        ts,actor,kind,content_id,parent_id,thread_id
-        2024-03-01T09:30:00Z,bob,reply,r1,p0,p0
-        """,
-    )
-    store.load(read("csv", [first], platform="forum"))
-    assert rows(store, "SELECT thread_id FROM events WHERE content_id = 'r2'") == [("r1",)]
-    store.load(read("csv", [later], platform="forum"))
+    """cy's r2 answers ada's post p0, its target given, but names r1 as its thread (as
+    mail does when its References are cut short); r1 is bob's reply in p0's thread. Nothing
+    of r2 is missing, yet once both are stored, whichever came first, r2 is in p0's thread.
+    """
+    for name, ids in (("first", first), ("later", later)):
+        lines = "\n".join(_THREADED[i] for i in ids)
+        log = write(
+            tmp_path / f"{name}.csv",
+            f"ts,actor,kind,target,content_id,parent_id,thread_id\n{lines}",
+        )
+        store.load(read("csv", [log], platform="forum"))
     got = rows(store, "SELECT content_id, target, thread_id FROM event_log ORDER BY ts")
     assert got == [
         ("p0", None, "p0"),
         ("r1", "forum:ada", "p0"),
         ("r2", "forum:ada", "p0"),
     ]
-
-
-def test_a_reply_moves_into_the_thread_of_the_reply_its_thread_names_in_an_earlier_import(
-    store: Store, tmp_path: Path
-):
-    """The same the other way round: bob's r1 is already stored when cy's r2, its target
-    given and its thread naming r1, arrives; r2 moves into p0's thread at once."""
-    first = write(
-        tmp_path / "first.csv",
-        """
-        ts,actor,kind,content_id,parent_id,thread_id
-        2024-03-01T09:00:00Z,ada,post,p0,,p0
-        2024-03-01T09:30:00Z,bob,reply,r1,p0,p0
-        """,
-    )
-    later = write(
-        tmp_path / "later.csv",
-        """
-        ts,actor,kind,target,content_id,parent_id,thread_id
-        2024-03-01T09:40:00Z,cy,reply,ada,r2,p0,r1
-        """,
-    )
-    store.load(read("csv", [first], platform="forum"))
-    store.load(read("csv", [later], platform="forum"))
-    assert rows(store, "SELECT thread_id FROM events WHERE content_id = 'r2'") == [("p0",)]
 
 
 def test_an_accept_without_actor_is_the_askers(store: Store, tmp_path: Path):
