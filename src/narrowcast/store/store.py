@@ -149,6 +149,16 @@ _DDL = [
     _EVENT_LOG,
 ]
 
+
+def _shared_hash(key: str, where: str) -> str:
+    """A condition on ``event_rows``: the hash of ``key`` is another row's of ``where`` too.
+    It finds the few rows that may repeat cheaply, before a window sorts only those."""
+    return (
+        f"hash({key}) IN (SELECT hash({key}) AS h FROM event_rows WHERE {where} "
+        "GROUP BY h HAVING count(*) > 1)"
+    )
+
+
 # Columns that make up the identity of a row without an event_id.
 _CONTENT = [_PERSON_COLS.get(c, c) for c in EVENTS.names if c not in ("event_id", "source")]
 
@@ -423,7 +433,7 @@ class _Commits:
         self._due = rows  # commit once this many event rows are written
         self._cut = False  # split a batch where the commit falls
 
-    def parts(self, batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    def parts(self, batch: pa.RecordBatch | pa.Table) -> Iterator[pa.RecordBatch | pa.Table]:
         """``batch`` in parts, the first ending where a commit falls within it; the caller
         :meth:`add` s each part once it is written."""
         start = 0
@@ -933,7 +943,7 @@ class Store:
         content = ", ".join(_CONTENT)
         # A hash of a few fixed-width columns finds the few candidates cheaply (hashing every
         # column took twice as long); the window then compares whole rows.
-        some = "ts, actor_key, target_key, kind"
+        mine = "import_id = $1 AND event_id IS NULL"
         self._q(
             f"""
             UPDATE event_rows SET seq = r.k
@@ -941,11 +951,7 @@ class Store:
                 SELECT rowid AS rid,
                        row_number() OVER (PARTITION BY {content} ORDER BY rowid) - 1 AS k
                 FROM event_rows
-                WHERE import_id = $1 AND event_id IS NULL AND hash({some}) IN (
-                    SELECT hash({some}) AS h FROM event_rows
-                    WHERE import_id = $1 AND event_id IS NULL
-                    GROUP BY h HAVING count(*) > 1
-                )
+                WHERE {mine} AND {_shared_hash("ts, actor_key, target_key, kind", mine)}
                 QUALIFY k > 0
             ) AS r
             WHERE event_rows.rowid = r.rid
@@ -960,15 +966,12 @@ class Store:
         or earlier in this one); a row without one when an identical row with the same seq
         is there. ``events`` holds the earlier imports' rows only: this one is pending.
         """
-        # The same event twice in one import (overlapping dump files): keep the first. As
-        # in _number_repeats, a hash finds the few candidates before the window sorts them.
+        # The same event twice in one import (overlapping dump files): keep the first.
         mine = "import_id = $1 AND event_id IS NOT NULL"
         skipped = self._one(
             f"""DELETE FROM event_rows WHERE {mine} AND rowid IN (
-                   SELECT rowid FROM event_rows WHERE {mine} AND hash(platform, event_id) IN (
-                       SELECT hash(platform, event_id) AS h FROM event_rows WHERE {mine}
-                       GROUP BY h HAVING count(*) > 1
-                   )
+                   SELECT rowid FROM event_rows
+                   WHERE {mine} AND {_shared_hash("platform, event_id", mine)}
                    QUALIFY row_number() OVER (PARTITION BY platform, event_id ORDER BY rowid) > 1
                )""",
             [import_id],
@@ -1019,15 +1022,27 @@ class Store:
         (by default ``items``) that is in another item's thread.
         """
         items = items or rows
+
+        def a_reply(where: str) -> bool:
+            return bool(
+                self._one(
+                    f"""SELECT count(*) FROM (SELECT 1 FROM event_rows
+                        WHERE ({unsettled or rows}) AND parent_id IS NOT NULL AND ({where})
+                        LIMIT 1)"""
+                )
+            )
+
+        # Cheapest first: the last reads the ids of every item (the whole store before
+        # publishing), so it runs only for replies with a thread and nothing lacking.
         in_threads = (  # items that are in another item's thread
             f"SELECT content_id FROM event_rows WHERE ({new_items or items}) "
             "AND thread_id <> content_id"
         )
-        if not self._one(
-            f"""SELECT count(*) FROM (SELECT 1 FROM event_rows WHERE ({unsettled or rows})
-                AND parent_id IS NOT NULL AND (thread_id IS NULL OR target_key IS NULL
-                OR (kind = 'accept' AND actor_key IS NULL) OR thread_id IN ({in_threads}))
-                LIMIT 1)"""
+        if not (
+            a_reply(
+                "thread_id IS NULL OR target_key IS NULL OR (kind = 'accept' AND actor_key IS NULL)"
+            )
+            or (a_reply("thread_id IS NOT NULL") and a_reply(f"thread_id IN ({in_threads})"))
         ):
             return
 
