@@ -4,6 +4,7 @@ every import recorded."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import signal
 import subprocess
@@ -200,11 +201,11 @@ def test_long_rows_are_committed_at_the_end_of_a_row_group(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ):
     """Past the byte bound, an import commits where the row group being filled ends (here
-    3 rows, and every batch is over the bound), splitting a batch there: the committed
+    6 rows, and every batch is over the bound), splitting a batch there: the committed
     pending rows a reader counts after each batch of 4 are whole row groups."""
     from narrowcast.store import store as store_module
 
-    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 3)
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 6)
     monkeypatch.setattr(store_module, "IMPORT_COMMIT_BYTES", 1)
     store.load(read("snap", [MESSAGES], kind="message"))
     before = counts(store)
@@ -218,8 +219,8 @@ def test_long_rows_are_committed_at_the_end_of_a_row_group(
     # One file a batch: batches of one file would be inserted together.
     parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path(f"x{i}"), 1) for i in range(5)])
     result = store.load(parsed, progress=look, commit_rows=1_000_000)
-    # 4 rows: the row group ends at 6. 8: commit at 6, 2 left. 12: commit at 3 and 6 (the
-    # next 3). 16: 4 pending. 20: commit at 6, 2 left, committed with the import.
+    # 4 rows: the row group ends at 6. 8: commit at 6, 2 left. 12: commit at 6 (those 2 and
+    # this batch). 16: 4 pending. 20: commit at 6, 2 left, committed with the import.
     assert seen == [0, 6, 12, 12, 18]
     assert (result.events_read, result.events_added) == (20, 20)
     assert counts(store) == (before[0] + 20, 6, 2)
@@ -227,23 +228,85 @@ def test_long_rows_are_committed_at_the_end_of_a_row_group(
     assert kinds == [("like", 20), ("message", 4)]
 
 
-def test_batches_of_one_file_are_inserted_together_up_to_a_bound(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-):
-    """Batches of 4 rows, the bound 8 rows: two batches of a file make one insert, a batch
-    of another file starts a new one; every row arrives once, with its own file's name."""
+def test_batches_of_one_file_are_inserted_together(store: Store, monkeypatch: pytest.MonkeyPatch):
+    """Batches of 4 rows, a row group of 8: the batches of a file are held together (under
+    two row groups), a batch of another file starts a new insert; every row arrives once,
+    with its own file's name."""
     from narrowcast.store import store as store_module
 
-    monkeypatch.setattr(store_module, "INSERT_ROWS", 8)
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 8)
     batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
     files = ["a", "a", "a", "b", "a", "a"]
     parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path(f), 1) for f in files])
     seen: list[int] = []
     result = store.load(parsed, progress=lambda read, *_: seen.append(read))
-    assert seen == [8, 12, 16, 24]  # a a | a | b | a a
+    assert seen == [12, 16, 24]  # a a a | b | a a
     assert result.events_added == 24
     sources = rows(store, "SELECT source, count(*) FROM events GROUP BY source ORDER BY source")
     assert sources == [("snap:a", 20), ("snap:b", 4)]
+
+
+def test_batches_are_inserted_in_whole_row_groups_a_row_group_held_for_the_last(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Five batches of 4 rows of one file, a row group of 3: once two row groups are held,
+    whole row groups are inserted, at least one row group held back (8 -> 3, 5 held; 9 ->
+    6, 3 held; 7 -> 3; 8 -> 3), and the file's last insert is the 5 rows held."""
+    from narrowcast.store import store as store_module
+
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 3)
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("a"), 1)] * 5)
+    seen: list[int] = []
+    result = store.load(parsed, progress=lambda read, *_: seen.append(read))
+    assert seen == [3, 9, 12, 15, 20]
+    assert (result.events_read, result.events_added) == (20, 20)
+    assert rows(store, "SELECT count(*) FROM events") == [(20,)]
+
+
+def test_an_import_of_large_batches_leaves_every_row_group_but_the_last_full(store: Store):
+    """Three batches of 131,072 rows and one of 4: DuckDB's row groups (122,880 rows) come
+    out whole, where an insert per batch left 8,192 rows at each batch's end for the next
+    checkpoint to merge."""
+    from narrowcast.store.store import ROW_GROUP_ROWS
+
+    small = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    large = pa.Table.from_batches([small] * (131_072 // small.num_rows)).combine_chunks()
+    batches = [*large.to_batches(), *large.to_batches(), *large.to_batches(), small]
+    assert [b.num_rows for b in batches] == [131_072] * 3 + [4]
+    parsed = Parsed("snap", "x", [], [Chunk("events", b, Path("a"), 1) for b in batches])
+    assert store.load(parsed).events_added == 3 * 131_072 + 4
+    groups = rows(
+        store,
+        """SELECT row_group_id, sum(count) FROM pragma_storage_info('event_rows')
+           WHERE column_name = 'ts' AND segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY 1""",
+    )
+    sizes = [n for _, n in groups]
+    assert sizes[:-1] == [ROW_GROUP_ROWS] * (len(sizes) - 1)
+    assert sum(sizes) == 3 * 131_072 + 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=8))
+def test_one_insert_keeps_the_rows_and_makes_every_chunk_but_the_last_whole_row_groups(
+    sizes: list[int],
+):
+    """Whatever the batches, an insert's table holds their rows in order, and each of its
+    Arrow chunks but the last is whole row groups (here of 4 rows) once it holds one."""
+    from narrowcast.store import store as store_module
+
+    values = np.arange(sum(sizes))
+    starts = np.cumsum([0, *sizes])
+    batches = [
+        pa.RecordBatch.from_arrays([pa.array(values[a:b])], names=["v"])
+        for a, b in itertools.pairwise(starts)
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store_module, "ROW_GROUP_ROWS", 4)
+        table = store_module._one_insert(batches)
+    assert table.column("v").to_pylist() == values.tolist()
+    if table.num_rows >= 4:
+        assert all(len(c) % 4 == 0 for c in table.column("v").chunks[:-1])
 
 
 @pytest.mark.parametrize(("bound", "expected"), [(4, [4, 8, 12, 16, 20, 24]), (5, [20, 24])])

@@ -118,9 +118,10 @@ def read_parquet(
     *,
     platform: str | None = None,
     skip_bad_rows: bool = False,
-    batch_rows: int = 1 << 20,
+    batch_rows: int = 8 * 122_880,
 ) -> Parsed:
-    """Read Parquet files of event-log columns."""
+    """Read Parquet files of event-log columns, in batches of ``batch_rows`` (eight of
+    DuckDB's row groups: the store inserts them as they are)."""
     files = check_files(paths, f"a Parquet file of {_EXPECTED}")
     parsed = Parsed("parquet", platform or "parquet", files, (), total_bytes=total_size(files))
     parsed.chunks = _parquet_chunks(parsed, files, platform, skip_bad_rows, batch_rows)
