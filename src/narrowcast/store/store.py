@@ -579,7 +579,7 @@ def _one_insert(batches: list[pa.RecordBatch]) -> pa.Table:
             filling.append(batch.slice(start + whole))
             filled = batch.num_rows - start - whole
     if filling:
-        chunks.append(pa.concat_batches(filling))
+        chunks.append(filling[0] if len(filling) == 1 else pa.concat_batches(filling))
     return pa.Table.from_batches(chunks)
 
 
