@@ -286,6 +286,25 @@ def test_an_import_of_large_batches_leaves_every_row_group_but_the_last_full(sto
     assert sum(sizes) == 3 * 131_072 + 4
 
 
+def test_a_large_batch_of_short_rows_is_held_for_a_row_group(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Six batches of 4 rows, each a quarter of the byte bound, a row group of 8 (half the
+    bound): the rows are short, so the batches are held for whole row groups (16 -> 8, 8
+    held), not inserted alone as a large batch of long rows is."""
+    from narrowcast.store import store as store_module
+
+    batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
+    parsed = Parsed("snap", "x", [], [Chunk("events", batch, Path("a"), 1)] * 6)
+    _, keyed, _, _ = next(store_module._keyed(parsed, store_module._PersonKeys(store.con)))
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 8)
+    monkeypatch.setattr(store_module, "INSERT_BYTES", 4 * keyed.nbytes)
+    assert keyed.nbytes < store_module.LONG_ROW_BYTES * keyed.num_rows  # short rows
+    seen: list[int] = []
+    store.load(parsed, progress=lambda read, *_: seen.append(read))
+    assert seen == [8, 16, 24]
+
+
 @settings(max_examples=200, deadline=None)
 @given(sizes=st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=8))
 def test_one_insert_keeps_the_rows_and_makes_every_chunk_but_the_last_whole_row_groups(
@@ -313,8 +332,9 @@ def test_one_insert_keeps_the_rows_and_makes_every_chunk_but_the_last_whole_row_
 def test_batches_are_joined_up_to_the_byte_bound_unless_a_quarter_of_it(
     store: Store, monkeypatch: pytest.MonkeyPatch, bound: int, expected: list[int]
 ):
-    """Six batches of one file, the bound ``bound`` batches' bytes: at 4 each batch is a
-    quarter of it and goes alone; at 5, five batches fit in it and the sixth does not."""
+    """Six batches of long rows (here every row is) of one file, the bound ``bound``
+    batches' bytes: at 4 each batch is a quarter of it and goes alone; at 5, five batches
+    fit in it and the sixth does not."""
     from narrowcast.store import store as store_module
 
     batch = next(iter(read("snap", [MESSAGES], kind="like", platform="x"))).batch
@@ -322,6 +342,7 @@ def test_batches_are_joined_up_to_the_byte_bound_unless_a_quarter_of_it(
     # The bytes of a batch as inserted: person ids become keys.
     _, keyed, _, _ = next(store_module._keyed(parsed, store_module._PersonKeys(store.con)))
     monkeypatch.setattr(store_module, "INSERT_BYTES", bound * keyed.nbytes)
+    monkeypatch.setattr(store_module, "LONG_ROW_BYTES", 1)
     seen: list[int] = []
     store.load(parsed, progress=lambda read, *_: seen.append(read))
     assert seen == expected

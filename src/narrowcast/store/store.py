@@ -72,10 +72,15 @@ ROW_GROUP_ROWS = 122_880
 #: Event batches of one file are regrouped for DuckDB (:func:`_merged`): held until they
 #: make a row group or more, inserted in whole row groups, or until they hold this many
 #: bytes (long texts: mail), whichever comes first. An INSERT costs ~1.7 ms whatever its
-#: size, and mail comes in batches of ~1,000 messages (~1.6 MB). A batch of fewer rows
-#: than a row group and a quarter of the bytes or more is inserted alone: joining large
-#: batches (Stack Exchange posts, ~7 MB) gained nothing and held more memory.
+#: size, and mail comes in batches of ~1,000 messages (~1.6 MB). A batch of long rows,
+#: fewer than a row group and a quarter of the bytes or more, is inserted alone: joining
+#: large batches (Stack Exchange posts, ~7 MB) gained nothing and held more memory.
 INSERT_BYTES = 16 * 2**20
+
+#: A batch whose rows average more than this many bytes holds long rows: a row group of
+#: them is over 60 MB, and a large such batch (Stack Exchange posts) is inserted alone
+#: (:func:`_merged`).
+LONG_ROW_BYTES = 512
 
 _SQL_TYPES = {
     pa.string(): "VARCHAR",
@@ -519,13 +524,14 @@ def _merged(
 
     for table, batch, new_people, chunk in items:
         rows = sum(b.num_rows for b in held)
-        # Under a row group: a large batch goes alone, smaller ones together up to the
-        # byte bound. A file's last batch joins the row group or more held for it.
+        # Under a row group: a large batch of long rows goes alone, smaller ones together up
+        # to the byte bound. A file's last batch joins the row group or more held for it.
         small = rows + batch.num_rows < ROW_GROUP_ROWS
         alone = table != "events" or (
             rows < ROW_GROUP_ROWS
             and batch.num_rows < ROW_GROUP_ROWS
             and batch.nbytes >= INSERT_BYTES // 4
+            and batch.nbytes > LONG_ROW_BYTES * batch.num_rows
         )
         if last is not None and (
             alone
