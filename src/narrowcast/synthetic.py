@@ -68,7 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from narrowcast.errors import ParameterError
-from narrowcast.model import EVENTS, PEOPLE, TS_TYPE, Chunk, Parsed
+from narrowcast.model import EVENTS, PEOPLE, ROW_GROUP_ROWS, TS_TYPE, Chunk, Parsed
 
 __all__ = ["PLATFORM", "ROLES", "Community", "generate"]
 
@@ -1121,8 +1121,8 @@ def _people_batch(
 
 
 #: Rows per record batch handed out: Arrow works fastest on batches that fit in cache, and
-#: the store inserts a row group of DuckDB's (122,880 rows) as it is.
-_BATCH_ROWS = 122_880
+#: the store inserts a row group of DuckDB's as it is.
+_BATCH_ROWS = ROW_GROUP_ROWS
 
 
 def _slices(n: int, size: int) -> Iterator[tuple[int, int]]:

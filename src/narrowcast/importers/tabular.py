@@ -49,6 +49,7 @@ from narrowcast.model import (
     CODED_STRING,
     EVENTS,
     KINDS,
+    ROW_GROUP_ROWS,
     VISIBILITIES,
     Chunk,
     Parsed,
@@ -118,7 +119,7 @@ def read_parquet(
     *,
     platform: str | None = None,
     skip_bad_rows: bool = False,
-    batch_rows: int = 8 * 122_880,
+    batch_rows: int = 8 * ROW_GROUP_ROWS,
 ) -> Parsed:
     """Read Parquet files of event-log columns, in batches of ``batch_rows`` (eight of
     DuckDB's row groups: the store inserts them as they are)."""

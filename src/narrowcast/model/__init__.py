@@ -2,6 +2,7 @@
 
 from narrowcast.model.batches import (
     CODED_STRING,
+    ROW_GROUP_ROWS,
     TABLES,
     Chunk,
     Parsed,
@@ -26,6 +27,7 @@ __all__ = [
     "IDENTITIES",
     "KINDS",
     "PEOPLE",
+    "ROW_GROUP_ROWS",
     "TABLES",
     "TS_TYPE",
     "VISIBILITIES",

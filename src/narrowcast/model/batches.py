@@ -21,6 +21,7 @@ from narrowcast.model.schema import EVENTS, IDENTITIES, PEOPLE
 
 __all__ = [
     "CODED_STRING",
+    "ROW_GROUP_ROWS",
     "TABLES",
     "Chunk",
     "Parsed",
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Rows in a row group of DuckDB's tables (its default). The store inserts events in whole
+#: row groups; an importer whose batches are whole row groups spares it a copy.
+ROW_GROUP_ROWS = 122_880
 
 #: The tables an importer may fill, with their schemas.
 TABLES: dict[str, pa.Schema] = {"events": EVENTS, "people": PEOPLE, "identities": IDENTITIES}

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from narrowcast import __version__
 from narrowcast.config import import_commit_rows
 from narrowcast.errors import ParameterError, StoreError
-from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ProgressCallback
+from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ROW_GROUP_ROWS, ProgressCallback
 from narrowcast.model.batches import Chunk, Parsed, ahead
 
 __all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
@@ -65,9 +65,6 @@ IMPORT_MEMORY_MB = 300
 #: first (the latter at the end of the row group being filled, :class:`_Commits`): DuckDB
 #: holds a transaction's new rows in memory, so this bounds an import's.
 IMPORT_COMMIT_BYTES = 128 * 2**20
-
-#: Rows in a row group of DuckDB's tables (its default): see :class:`_Commits`.
-ROW_GROUP_ROWS = 122_880
 
 #: Event batches of one file are regrouped for DuckDB (:func:`_merged`): held until they
 #: make a row group or more, inserted in whole row groups, or until they hold this many
