@@ -272,7 +272,7 @@ def score(
             }
             kept = working_columns(measured.ties.columns)
             store.save_scores(
-                runner.sql_name(measured.people),
+                runner.query(measured.people),
                 runner.query(measured.ties.select(*kept)),
                 run,
                 history_table=history_table,
@@ -414,7 +414,7 @@ def _score_history(
         runner = DuckDBRunner(store.con)
         try:
             measured = measure(runner.events(), replace(params, as_of=moment), runner)
-            people = runner.sql_name(measured.people)
+            people = runner.query(measured.people)
             store.con.execute(
                 f"INSERT INTO {_HISTORY} SELECT $1, $2, person, broadcast, relational, "
                 f"broadcast_raw, relational_raw, last_t FROM {people}",

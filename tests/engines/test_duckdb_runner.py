@@ -218,7 +218,8 @@ class _Keeping(DuckDBRunner):
 
 def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_path: Path) -> None:
     """The whole pipeline on a synthetic community: each intermediate table DuckDB made
-    has exactly the column types the runner declared for it in advance."""
+    has exactly the column types the runner declared for it in advance, and so has the
+    people's query, computed where it is read."""
     import narrowcast
     from narrowcast.measures.params import Params
     from narrowcast.measures.score import measure
@@ -236,12 +237,18 @@ def test_every_step_of_the_measures_makes_the_types_its_expression_declares(tmp_
     with Store(db, create=False) as store:
         runner = Recording(store.con)
         try:
-            measure(runner.events(), Params(), runner)
+            measured = measure(runner.events(), Params(), runner)
             runner.wait()
-            assert len(declared) > 15
+            assert len(declared) >= 15
             for table in declared:
                 name = table.op().name
                 assert runner.ibis.table(name).schema() == table.schema(), name
+            query = runner.query(measured.people)
+            store.con.execute(f"CREATE TEMP TABLE people_made AS SELECT * FROM {query} LIMIT 0")
+            made = runner.ibis.table("people_made").schema()
+            assert dict(made.items()) == {
+                c: t.copy(nullable=True) for c, t in measured.people.schema().items()
+            }
         finally:
             runner.close()
 
@@ -252,10 +259,10 @@ def test_the_measures_leave_only_their_results_and_the_ranks(
     tmp_path: Path, scratch: bool, recompute: bool
 ) -> None:
     """Each intermediate table is dropped once the steps that read it are asked for: after
-    a whole run the runner holds the people, the ties (or, where they are computed where
-    read, the tie totals and embeddedness they are figures of) and the two PageRanks' ranks
-    (which are a row per person), and the results read the same as when nothing was
-    dropped."""
+    a whole run the runner holds the tables the people are computed from (their figures,
+    percentiles and blends), the ties (or, where they are computed where read, the tie
+    totals and embeddedness they are figures of) and the two PageRanks' ranks (which are a
+    row per person), and the results read the same as when nothing was dropped."""
     import narrowcast
     from narrowcast.measures.params import Params
     from narrowcast.measures.score import measure
@@ -287,7 +294,8 @@ def test_the_measures_leave_only_their_results_and_the_ranks(
                 runner.close()
             if kind is DuckDBRunner:
                 ties = {"totals", "embedded"} if recompute else {"ties"}
-                assert left == {"people", "network", "mutual", *ties}
+                people = {"people_raw", "percentiles", "people_blend"}
+                assert left == {*people, "network", "mutual", *ties}
             else:
                 assert len(left) > 15
     for dropped, kept in zip(results[0], results[1], strict=True):

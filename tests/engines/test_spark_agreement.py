@@ -108,10 +108,11 @@ def test_duckdb_and_spark_agree(store, spark, tmp_path, load) -> None:
         spark_people = _frame(runner.to_arrow(sp.people))
         spark_ties = _frame(runner.to_arrow(sp.ties))
         # Every intermediate table was freed once the steps reading it had run: what is
-        # left is the log (whose people are already integer keys: no key table), the
-        # results, and each PageRank's last ranks.
+        # left is the log (whose people are already integer keys: no key table), the ties,
+        # the tables the people are computed from, and each PageRank's last ranks.
         left = {re.sub(r"_r\d+$", "_r", v.removeprefix(runner._prefix)) for v in runner._made}
-        assert left == {"events", "people", "ties", "network_r", "mutual_r"}
+        people = {"people_raw", "percentiles", "people_blend"}
+        assert left == {"events", *people, "ties", "network_r", "mutual_r"}
     finally:
         runner.close()
 
