@@ -64,6 +64,32 @@ def test_a_new_run_without_history_drops_the_old_history(community: Path, tmp_pa
     assert scoring.rising(db=copy) == {"since": None, "months": 3, "people": []}
 
 
+@pytest.mark.parametrize("caller_froze", [False, True], ids=["nothing-frozen", "caller-froze"])
+def test_scoring_leaves_the_garbage_collector_as_it_found_it(
+    community: Path, tmp_path: Path, caller_froze: bool
+):
+    """While scoring, the objects alive when it started are frozen (the collector leaves
+    them alone); afterwards nothing is, or, where the caller had frozen objects of its
+    own, just those are."""
+    import gc
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(community.read_bytes())
+    if caller_froze:
+        gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        during: list[int] = []
+        narrowcast.score(copy, progress=lambda _: during.append(gc.get_freeze_count()))
+        assert min(during) > 0
+        if caller_froze:  # the caller's alone (fewer as some of them are freed), still after
+            assert max(during) <= before and gc.get_freeze_count() > 0
+        else:
+            assert before == 0 and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
 def test_history_months_must_be_a_count():
     with pytest.raises(ParameterError, match="'history_months' parameter of score"):
         narrowcast.score("nowhere.duckdb", history_months=-1)
