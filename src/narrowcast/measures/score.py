@@ -186,7 +186,7 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         # asked for: at 100M events they are tens of GB, in memory or on the engine's disk.
         _drop(runner, totals, emb)
     # What each side gets from the tie is read once, where the ties are (stored): figured
-    # there, not written with the ties' table (20 columns, ~0.05 s at 1M events).
+    # there, not written with the ties' table (20 columns, 0.05-0.08 s at 1M events).
     values: dict[str, ir.Value] = {}
     for side in ("lo", "hi"):
         for public in (False, True):

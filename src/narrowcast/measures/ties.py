@@ -274,8 +274,8 @@ def _sum_if(value: ir.NumericValue, cond: ir.BooleanValue) -> ir.NumericValue:
     """The sum of ``value`` over the rows where ``cond`` holds, 0 where it holds for none.
 
     The same as ``value.sum(where=cond).fill_null(0)``, as a sum of ``value`` or 0: DuckDB
-    adds up numbers without nulls faster (the tie totals, 32 such sums over 830k events
-    at 1M: 0.40 s against 0.43 s, the step alone).
+    adds up numbers without nulls faster (the tie totals' 25 such sums over the 830k
+    interactions at 1M events: 0.40 s against 0.43 s, the step alone).
     """
     return cond.ifelse(value, 0.0).sum()
 
