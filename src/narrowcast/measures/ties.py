@@ -131,12 +131,8 @@ def conversation_turns(interactions: ir.Table, answer_window_days: float) -> ir.
     turn, answered, wait = flags(
         w["prev_src"] != c.src, w["prev_t"], w["next_src"] != c.src, w["next_t"]
     )
-    lo_before, hi_before, lo_after, hi_after = (
-        w["lo_before"],
-        w["hi_before"],
-        w["lo_after"],
-        w["hi_after"],
-    )
+    lo_before, hi_before = w["lo_before"], w["hi_before"]
+    lo_after, hi_after = w["lo_after"], w["hi_after"]
     mine_before, theirs_before = (
         c.fwd.ifelse(lo_before, hi_before),
         c.fwd.ifelse(hi_before, lo_before),
