@@ -9,7 +9,7 @@ import pytest
 
 import narrowcast
 from narrowcast import scoring
-from narrowcast.errors import ParameterError
+from narrowcast.errors import ParameterError, StoreError
 from narrowcast.store import Store
 from tests.faces._community import HOSTILE
 
@@ -88,6 +88,44 @@ def test_scoring_leaves_the_garbage_collector_as_it_found_it(
             assert before == 0 and gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+def test_a_run_that_fails_while_storing_leaves_the_last_results_and_no_staged_ties(
+    community: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The ties are made in the store as the run goes (STAGED_TIES) and become ``ties`` in
+    the transaction that stores the scores: where that fails after the ties were renamed,
+    the last run's scores and ties are still there, and the staged ties are gone."""
+    import duckdb
+
+    from narrowcast.store import STAGED_TIES
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(community.read_bytes())
+
+    def stored() -> tuple[list, list, set[str]]:
+        with Store(copy, create=False, read_only=True) as store:
+            q = store.con.execute
+            return (
+                q("SELECT * FROM scores ORDER BY key").fetchall(),
+                q("SELECT * FROM ties ORDER BY lo, hi").fetchall(),
+                store.tables(),
+            )
+
+    before = stored()
+    original = Store._q
+
+    def failing(self: Store, sql: str, params: list | None = None) -> list:
+        if sql.startswith("CREATE OR REPLACE TABLE score_run"):  # after the ties' rename
+            raise duckdb.IOException("disk full")
+        return original(self, sql, params)
+
+    monkeypatch.setattr(Store, "_q", failing)
+    with pytest.raises(StoreError, match="could not be written"):
+        narrowcast.score(copy, as_of="2024-02-15")
+    after = stored()
+    assert after == before
+    assert STAGED_TIES not in after[2] and before[1]
 
 
 def test_history_months_must_be_a_count():

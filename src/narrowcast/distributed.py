@@ -45,21 +45,9 @@ __all__ = [
     "load_results",
     "runner_for",
     "score_parquet",
-    "working_columns",
 ]
 
 ENGINES = ("duckdb", "spark")
-
-# Tie columns the pipeline needs on its way and no reader does: not kept in results.
-_WORKING_TIE_COLUMNS = re.compile(
-    r"(support|feedback|amplification|messages)_(lo|hi)$"
-    r"|(first_t_|kinds|volume)"
-)
-
-
-def working_columns(columns: Sequence[str]) -> list[str]:
-    """The tie columns worth keeping (readers use them), in order."""
-    return [c for c in columns if not _WORKING_TIE_COLUMNS.match(c)]
 
 
 @dataclass(frozen=True)
@@ -130,10 +118,7 @@ def score_parquet(
     try:
         log = runner.read_events(events)
         measured = measure(log, params, runner)
-        people, ties = (
-            measured.people,
-            measured.ties.select(*working_columns(measured.ties.columns)),
-        )
+        people, ties = measured.people, measured.ties
         if runner.people is not None:
             names = runner.people
             people = people.left_join(names, people.person == names.key).drop("key")

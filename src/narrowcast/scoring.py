@@ -27,12 +27,12 @@ import pandas as pd
 
 from narrowcast import __version__
 from narrowcast.config import default_db
-from narrowcast.distributed import ENGINES, SparkOptions, score_store_on_spark, working_columns
+from narrowcast.distributed import ENGINES, SparkOptions, score_store_on_spark
 from narrowcast.errors import NarrowcastError, ParameterError
 from narrowcast.measures.explain import component_sentences, explanation
 from narrowcast.measures.params import TIE_FEATURES, TIE_WEIGHTS, Params
 from narrowcast.measures.people import BROADCAST_COMPONENTS, RELATIONAL_COMPONENTS
-from narrowcast.store import Store
+from narrowcast.store import STAGED_TIES, Store
 
 __all__ = [
     "COMPONENTS",
@@ -254,9 +254,11 @@ def score(
             spark = SparkOptions(spark_master, spark_conf or {})
             run = score_store_on_spark(store, params, spark, progress=progress, extra=stamp)
             return Scores(str(path), {**run, "seconds": round(time.perf_counter() - started, 2)})
-        runner = DuckDBRunner(store.con, progress=progress)
+        # The ties are made where they are kept, in the store: not copied there at the end.
+        runner = DuckDBRunner(store.con, progress=progress, results={"ties": STAGED_TIES})
         try:
             measured = measure(runner.events(), params, runner)
+            people = runner.query(measured.people)  # compiled while the last steps run
             events = runner.scalar(runner.events().filter(lambda e: e.ts <= measured.as_of).count())
             past = _month_ends(runner.scalar(runner.events().ts.min()), measured.as_of)
             past = past[len(past) - history_months :] if history_months else []
@@ -272,10 +274,9 @@ def score(
                 **stamp,
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            kept = working_columns(measured.ties.columns)
             store.save_scores(
-                runner.query(measured.people),
-                runner.query(measured.ties.select(*kept)),
+                people,
+                STAGED_TIES,
                 run,
                 history_table=history_table,
             )

@@ -303,23 +303,49 @@ def test_the_measures_leave_only_their_results_and_the_ranks(
         pd.testing.assert_frame_equal(dropped.to_pandas(), kept.to_pandas(), rtol=1e-12)
 
 
-def test_ties_computed_where_read_are_the_ties_made_as_a_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_ties_made_computed_where_read_or_made_in_the_store_measure_the_same(
+    tmp_path: Path,
 ) -> None:
     """A large log's ties are computed where they are read rather than kept as a table
-    (:data:`RECOMPUTE_EVENTS_PER_MB`); the scores and ties stored are the same either way."""
+    (``recompute``, :data:`RECOMPUTE_EVENTS_PER_MB`); a run whose ties are kept makes them
+    in the store (``results``), where the steps after them read them, even where
+    ``recompute`` holds, and closing the runner drops them. People and ties are the same
+    all three ways."""
     import narrowcast
-    from narrowcast.engines import duckdb as engine
+    from narrowcast.measures.params import Params
+    from narrowcast.measures.score import measure
+    from narrowcast.store import STAGED_TIES, Store
 
     db = tmp_path / "s.duckdb"
     narrowcast.demo(events=5_000, seed=3, db=db, score=False)
-    stored = []
-    for per_mb in (10**9, 0):  # made as a table, then computed where read
-        monkeypatch.setattr(engine, "RECOMPUTE_EVENTS_PER_MB", per_mb)
-        scores = narrowcast.score(db)
-        stored.append((scores.people.sort_values("person"), scores.ties().sort_values(["a", "b"])))
-    for made, recomputed in zip(stored[0], stored[1], strict=True):
-        assert len(made) > 100
-        pd.testing.assert_frame_equal(
-            made.reset_index(drop=True), recomputed.reset_index(drop=True), rtol=1e-12
-        )
+    ways = {
+        "made": {"recompute": False},
+        "recomputed": {"recompute": True},
+        "in the store": {"recompute": True, "results": {"ties": STAGED_TIES}},
+    }
+    measured = {}
+    with Store(db, create=False) as store:
+        for way, options in ways.items():
+            runner = DuckDBRunner(store.con, **options)
+            try:
+                m = measure(runner.events(), Params(), runner)
+                people = runner.to_arrow(m.people.order_by("person")).to_pandas()
+                ties = runner.to_arrow(m.ties.order_by(["lo", "hi"])).to_pandas()
+                stored = store.con.execute(
+                    "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary "
+                    f"AND table_name = '{STAGED_TIES}'"
+                ).fetchall()
+                assert stored == [(int(way == "in the store"),)]
+                if way == "in the store":
+                    assert runner.sql_name(m.ties) == f'main."{STAGED_TIES}"'
+                    kept = store.con.execute(f"SELECT * FROM {STAGED_TIES}").df()
+                    assert ties.shape == kept.shape
+            finally:
+                runner.close()
+            assert STAGED_TIES not in store.tables()
+            measured[way] = people, ties
+    first = measured.pop("made")
+    assert len(first[1]) > 100
+    for other in measured.values():
+        for a, b in zip(first, other, strict=True):
+            pd.testing.assert_frame_equal(a, b, rtol=1e-12)

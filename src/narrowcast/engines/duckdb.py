@@ -7,8 +7,10 @@ leave memory for disk once written, where temporary tables hold on to it: with t
 file, scoring 10M events stays within a 600 MB limit that temporary tables exceed, and
 100M events within 3,000 MB. Writing them costs time (1M events: 6.9 s against 5.4 s),
 so a log is scored in temporary tables while it has fewer events than
-:data:`SCRATCH_EVENTS_PER_MB` per MB of the memory limit. PageRank runs as a sparse power
-iteration in NumPy/SciPy, held equal to the portable table loop by a test.
+:data:`SCRATCH_EVENTS_PER_MB` per MB of the memory limit. A step whose table is a result
+the caller keeps (the ties, ``results``) is made in the store itself, where the steps after
+it read it. PageRank runs as a sparse power iteration in NumPy/SciPy, held equal to the
+portable table loop by a test.
 
 DuckDB runs the steps in a thread of the runner's own, one after another in the order they
 were asked for, while the pipeline goes on building and compiling the next ones: a step's
@@ -142,6 +144,13 @@ class DuckDBRunner:
         Compute a ``recomputable`` step where it is read instead of making it a table
         (True), or make it a table (False); None (default): compute it where read when the
         store's event log is large for the memory limit (:data:`RECOMPUTE_EVENTS_PER_MB`).
+    results
+        Steps made as tables of the store itself, by step name (``{"ties":
+        STAGED_TIES}``): a result of the run written once, where it is kept (see
+        :meth:`~narrowcast.store.Store.save_scores`), and read from there by the steps
+        after it. Such a step is made even where ``recompute`` holds, as a table of the
+        store can leave memory for disk. Closing the runner drops those the caller has not
+        taken (renamed).
     """
 
     name = "duckdb"
@@ -154,8 +163,10 @@ class DuckDBRunner:
         progress: Callable[[str], None] | None = None,
         scratch: bool | None = None,
         recompute: bool | None = None,
+        results: dict[str, str] | None = None,
     ) -> None:
         self.con = con
+        self.results = dict(results or {})
         self.ibis = ibis.duckdb.from_connection(con)
         self.ibis.compiler = _compiler()  # this connection only
         self.kernel = kernel
@@ -244,13 +255,13 @@ class DuckDBRunner:
         against 8.8-9.0 s and 2.2 GB; 10M 37.7-37.9 s against 33.7-34.0 s.
         """
         # ``by`` is for engines that partition tables; DuckDB's joins do not need it.
-        if recomputable and self.recompute:
+        if recomputable and self.recompute and name not in self.results:
             return expr
-        table = self._prefix + name
+        table = self.results.get(name, self._prefix + name)
         sql = str(self.ibis.compile(expr))
         self._release(expr)
         self._submit(self._create, table, sql, name)
-        return self._table(table, expr.schema())
+        return self._table(table, expr.schema(), stored=name in self.results)
 
     def _release(self, expr: ir.Table | None = None) -> None:
         """Ask for the tables of the PageRanks that ``expr`` reads (all with None), after
@@ -293,10 +304,11 @@ class DuckDBRunner:
         if error is not None:
             raise error
 
-    def _table(self, table: str, schema: ibis.Schema) -> ir.Table:
+    def _table(self, table: str, schema: ibis.Schema, *, stored: bool = False) -> ir.Table:
         """The intermediate table ``table`` of that schema, made or still to be made (every
-        column nullable, as DuckDB reports a table's columns)."""
-        loc = self.ibis._to_sqlglot_table(self._scratch if self.scratch else None)
+        column nullable, as DuckDB reports a table's columns); ``stored``: a table of the
+        store (:attr:`results`)."""
+        loc = self.ibis._to_sqlglot_table(self._scratch if self.scratch and not stored else None)
         catalog, database = loc.catalog or None, loc.db or None
         return ops.DatabaseTable(
             table,
@@ -316,7 +328,9 @@ class DuckDBRunner:
 
     def _create(self, table: str, sql: str, name: str) -> None:
         """Make the intermediate table ``table`` from ``sql`` and report step ``name``."""
-        if not self.scratch:
+        if name in self.results:
+            self.con.execute(f'CREATE OR REPLACE TABLE main."{table}" AS {sql}').fetchall()
+        elif not self.scratch:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {sql}').fetchall()
             self._temp.append(table)
         else:
@@ -355,13 +369,17 @@ class DuckDBRunner:
         while the runner is open; the steps asked for are run first."""
         self.wait()
         name = table.op().name
+        if name in self.results.values():
+            return f'main."{name}"'
         return f'{self._scratch}.main."{name}"' if self.scratch else f'temp.main."{name}"'
 
     def query(self, expr: ir.Table) -> str:
         """``expr`` as a parenthesised SQL query over this runner's tables, for plain SQL on
-        ``con`` while the runner is open; the steps asked for are run first."""
+        ``con`` while the runner is open; the steps asked for are run first (the query is
+        compiled while they run)."""
+        sql = f"({self.ibis.compile(expr)})"
         self.wait()
-        return f"({self.ibis.compile(expr)})"
+        return sql
 
     def from_arrow(self, data: pa.Table, name: str) -> ir.Table:
         """An intermediate table holding ``data``."""
@@ -422,6 +440,8 @@ class DuckDBRunner:
         self._worker.shutdown()
         if self._compute is not None:  # a PageRank left computing stops on its own
             self._compute.shutdown(wait=False, cancel_futures=True)
+        for table in self.results.values():  # made and not taken, or made in part
+            self.con.execute(f'DROP TABLE IF EXISTS main."{table}"').fetchall()
         for view in self._views:
             self.con.execute(f'DROP VIEW IF EXISTS "{view}"').fetchall()
         for table in self._temp:

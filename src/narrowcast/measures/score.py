@@ -49,6 +49,7 @@ from narrowcast.measures.ties import (
     conversation_steps,
     conversation_turns,
     embeddedness,
+    kept_columns,
     saturate,
     tie_features,
     tie_strength,
@@ -178,24 +179,23 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         strength=tie_strength(feats, w, public=False),
         strength_public=tie_strength(feats, w, public=True),
     )
-    # The ties' ~60 columns are figures of the totals' ~40: at 10M events a table of them
-    # held ~3 GB, the memory scoring has, and the steps after it spilled to disk.
-    made = runner.materialize(feats, "ties", recomputable=True)
-    if not _reads(made, totals):
-        # Each intermediate table is dropped once the last step that reads it has been
-        # asked for: at 100M events they are tens of GB, in memory or on the engine's disk.
-        _drop(runner, totals, emb)
-    # What each side gets from the tie is read once, where the ties are (stored): figured
-    # there, not written with the ties' table (20 columns, 0.05-0.08 s at 1M events).
+    # What each side gets from the tie, figured with the ties (20 columns).
     values: dict[str, ir.Value] = {}
     for side in ("lo", "hi"):
         for public in (False, True):
             tag = f"_{side}" + ("_public" if public else "")
-            for part, expr in tie_value(made, side, public).items():
+            for part, expr in tie_value(feats, side, public).items():
                 values[f"{part}_to{tag}"] = expr
-    ties = made.mutate(**values)
+    feats = feats.mutate(**values)
+    # The ties' ~70 columns are figures of the totals' ~40: at 10M events a table of them
+    # held ~3 GB, the memory scoring has, and the steps after it spilled to disk.
+    ties = runner.materialize(feats.select(*kept_columns(feats.columns)), "ties", recomputable=True)
+    if not _reads(ties, totals):
+        # Each intermediate table is dropped once the last step that reads it has been
+        # asked for: at 100M events they are tens of GB, in memory or on the engine's disk.
+        _drop(runner, totals, emb)
 
-    side = runner.materialize(sides(made), "sides")
+    side = runner.materialize(sides(ties), "sides")
     engaged = side.filter(side.given > 0)
     history = history_trust(side, t_now, h)
     engaged = engaged.join(history, engaged.me == history.node)

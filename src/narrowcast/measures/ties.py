@@ -8,7 +8,8 @@ third party, DESIGN.md "Privacy").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -23,6 +24,7 @@ __all__ = [
     "conversation_turns",
     "embeddedness",
     "gently",
+    "kept_columns",
     "saturate",
     "tie_features",
     "tie_strength",
@@ -411,3 +413,18 @@ def tie_value(features: ir.Table, side: str, public: bool) -> dict[str, ir.Value
     mean = sum(parts.values()) / 4.0
     value = mean * (0.5 + 0.5 * f[f"reciprocity{suffix}"])
     return {**parts, "value": value}
+
+
+#: Tie totals that only go into other figures: what each side's value is made of (but
+#: amplification, which :func:`~narrowcast.measures.people.sides` reads too), the kinds'
+#: bits, the public first time. The ties are kept without them.
+_WORKING_COLUMNS = re.compile(r"(support|feedback|messages)_(lo|hi)$|first_t_public$|kinds")
+
+
+def kept_columns(columns: Sequence[str]) -> list[str]:
+    """The tie columns worth keeping (the steps after the ties and the readers use them).
+
+    >>> kept_columns(["lo", "support_lo", "support_to_lo", "kinds", "multiplexity"])
+    ['lo', 'support_to_lo', 'multiplexity']
+    """
+    return [c for c in columns if not _WORKING_COLUMNS.match(c)]

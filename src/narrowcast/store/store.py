@@ -53,7 +53,11 @@ from narrowcast.errors import ParameterError, StoreError
 from narrowcast.model import EVENTS, IDENTITIES, PEOPLE, ROW_GROUP_ROWS, ProgressCallback
 from narrowcast.model.batches import Chunk, Parsed, ahead
 
-__all__ = ["SCHEMA_VERSION", "ImportResult", "Store"]
+__all__ = ["SCHEMA_VERSION", "STAGED_TIES", "ImportResult", "Store"]
+
+#: A scoring run's ties, made in the store by the run itself (see :meth:`Store.save_scores`)
+#: until they are kept as ``ties``, or dropped with the run.
+STAGED_TIES = "_nc_staged_ties"
 
 SCHEMA_VERSION = 2
 
@@ -1197,9 +1201,16 @@ class Store:
         queries of those SQL names, the ties' ``tie_columns`` or all), replacing the previous
         run's, in one transaction.
 
+        ``ties_table`` may be :data:`STAGED_TIES`, a table the run made in the store: it
+        becomes ``ties`` as it is, renamed rather than copied (1M events: the copy of the
+        ties' 370k rows and 67 columns took 0.3 s, 10M events 3 s).
+
         ``history_table`` holds the run's scores as of earlier months (``score_history``);
         without it, an earlier run's history is dropped, as it belongs to that run.
         """
+        staged = ties_table == STAGED_TIES
+        if staged and tie_columns:
+            raise ValueError("the staged ties are kept whole: give no tie_columns with them")
         tie_cols = ", ".join(f'"{c}"' for c in tie_columns) if tie_columns else "*"
         with self.transaction():
             if history_table is None:
@@ -1215,7 +1226,11 @@ class Store:
                            s.* RENAME (person AS key)
                     FROM {people_table} s JOIN people p ON p.key = s.person"""
             )
-            self._q(f"CREATE OR REPLACE TABLE ties AS SELECT {tie_cols} FROM {ties_table}")
+            if staged:
+                self._q("DROP TABLE IF EXISTS ties")
+                self._q(f"ALTER TABLE {STAGED_TIES} RENAME TO ties")
+            else:
+                self._q(f"CREATE OR REPLACE TABLE ties AS SELECT {tie_cols} FROM {ties_table}")
             self._q("CREATE OR REPLACE TABLE score_run (key VARCHAR, value VARCHAR)")
             self._q(
                 "INSERT INTO score_run VALUES " + ", ".join(["(?, ?)"] * len(run)),
