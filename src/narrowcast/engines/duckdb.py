@@ -251,8 +251,10 @@ class DuckDBRunner:
         :data:`RECOMPUTE_EVENTS_PER_MB` events per MB of the memory limit: the ties, ~60
         columns of figures of the tie totals, held ~3 GB at 10M events, the whole limit,
         and the steps after them spilled to disk. Scored with the ties made a table and
-        computed where read: 1M events 3.3-3.4 s and 3.4-3.5 s; 3M 9.2-9.4 s and 2.5 GB
-        against 8.8-9.0 s and 2.2 GB; 10M 37.7-37.9 s against 33.7-34.0 s.
+        computed where read (2026-11-24, before ``narrowcast.score`` kept its ties in the
+        store): 1M events 3.3-3.4 s and 3.4-3.5 s; 3M 9.2-9.4 s and 2.5 GB against 8.8-9.0 s
+        and 2.2 GB; 10M 37.7-37.9 s against 33.7-34.0 s. A step of :attr:`results` is
+        always made, in the store.
         """
         # ``by`` is for engines that partition tables; DuckDB's joins do not need it.
         if recomputable and self.recompute and name not in self.results:

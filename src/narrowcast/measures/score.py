@@ -155,7 +155,8 @@ def measure(events: ir.Table, params: Params, runner: Runner) -> Measured:
         ``people``: person, the raw components, each ``<component>_pct`` (0-100),
         ``broadcast`` and ``relational`` (0-100) and their raw blends, computed where it
         is read from the runner's tables, so read it before the runner closes; ``ties``:
-        lo, hi, features, ``strength``, ``strength_public``, each side's value parts.
+        lo, hi, features, ``strength``, ``strength_public``, each side's value parts, and
+        the totals the steps after them read (:func:`~narrowcast.measures.ties.kept_columns`).
     """
     moment = params.as_of
     if moment is None:
